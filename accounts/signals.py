@@ -1,0 +1,1 @@
+"""Producers of account events (post_save adapters). Filled in by the accounts feature."""

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class BooksConfig(AppConfig):
+    name = "books"
+    verbose_name = "Books"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - connects the producers of book events

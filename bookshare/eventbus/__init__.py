@@ -1,0 +1,18 @@
+"""The event backbone: durable domain events fanned out to Celery consumers.
+
+Public API::
+
+    from bookshare.eventbus import Event, event, publish, consumer, upcaster
+"""
+
+from .registry import consumer
+from .schema import Event, EventSchemaError, event, upcaster
+
+
+def publish(event_obj, **kwargs):
+    from .publisher import publish as _publish
+
+    return _publish(event_obj, **kwargs)
+
+
+__all__ = ["Event", "EventSchemaError", "consumer", "event", "publish", "upcaster"]

@@ -1,0 +1,122 @@
+"""Running one delivery: claim it, run its consumer, record the outcome atomically."""
+
+from __future__ import annotations
+
+import logging
+import random
+import traceback
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .context import bound
+from .models import Delivery
+from .registry import get_consumer
+from .schema import load_event
+
+log = logging.getLogger(__name__)
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with jitter, capped below the broker's visibility timeout."""
+    cap = settings.EVENTBUS_BACKOFF_MAX
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")
+    if visibility:
+        cap = min(cap, visibility * 0.9)
+    ceiling = min(cap, settings.EVENTBUS_BACKOFF_BASE * (2 ** max(attempt - 1, 0)))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
+def run_delivery(delivery_id: int) -> str:
+    """Run a delivery's consumer once, unless it is finished or running elsewhere.
+
+    The consumer's writes and the delivery's new status commit in one transaction, so
+    a repeated message (redelivery, relay, duplicate) finds it done and does nothing.
+    Returns what happened: "done", "retry", "dead", "skipped", "busy" or "missing".
+    """
+    retry_in: float | None = None
+    with transaction.atomic():
+        qs = Delivery.objects.select_related("event")
+        if connection.features.has_select_for_update_skip_locked:
+            # Another worker holding the row is running it now; leave it to that one.
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        delivery = qs.filter(pk=delivery_id).first()
+        if delivery is None:
+            exists = Delivery.objects.filter(pk=delivery_id).exists()
+            return "busy" if exists else "missing"
+        if delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD):
+            return "skipped"
+
+        event = delivery.event
+        consumer = get_consumer(delivery.consumer)
+        now = timezone.now()
+        delivery.attempts += 1
+        if consumer is None:
+            outcome = _finish(delivery, dead=True, error="consumer is not registered here")
+            delivery.save()
+            return outcome
+        try:
+            with (
+                transaction.atomic(),
+                bound(correlation_id=event.correlation_id, causation_id=str(event.id)),
+            ):
+                payload = load_event(
+                    event.type, event.version, event.data, target=consumer.event_class
+                )
+                envelope = event.envelope()
+                envelope["delivery"] = {
+                    "id": delivery.pk,
+                    "consumer": delivery.consumer,
+                    "attempt": delivery.attempts,
+                }
+                consumer.func(payload, envelope)
+        except Exception as exc:
+            error = "".join(traceback.format_exception(exc))[-4000:]
+            if delivery.attempts >= delivery.max_attempts:
+                outcome = _finish(delivery, dead=True, error=error)
+                log.error("delivery %s dead after %d attempts", delivery.pk, delivery.attempts)
+            else:
+                retry_in = backoff_seconds(delivery.attempts)
+                delivery.status = Delivery.Status.RETRYING
+                delivery.last_error = error
+                delivery.lease_until = now + timedelta(
+                    seconds=retry_in + settings.EVENTBUS_LEASE_SECONDS
+                )
+                outcome = "retry"
+                log.warning(
+                    "delivery %s failed (attempt %d/%d), retrying in %.1fs: %s",
+                    delivery.pk,
+                    delivery.attempts,
+                    delivery.max_attempts,
+                    retry_in,
+                    exc,
+                )
+        else:
+            outcome = _finish(delivery, dead=False, error=None)
+        delivery.save()
+        if retry_in is not None:
+            item = [(delivery.pk, delivery.queue)]
+            transaction.on_commit(lambda: _send_retry(item, retry_in), robust=True)
+    return outcome
+
+
+def _finish(delivery: Delivery, *, dead: bool, error: str | None) -> str:
+    now = timezone.now()
+    delivery.finished_at = now
+    if error is not None:
+        delivery.last_error = error
+    if dead:
+        delivery.status = Delivery.Status.DEAD
+        return "dead"
+    delivery.status = Delivery.Status.DONE
+    delivery.latency_ms = max(0, int((now - delivery.event.occurred_at).total_seconds() * 1000))
+    return "done"
+
+
+def _send_retry(item, countdown: float) -> None:
+    from .publisher import send_to_broker
+
+    if not send_to_broker(item, countdown=countdown):
+        log.warning("retry of delivery %s not sent; the relay will send it", item[0][0])

@@ -1,0 +1,92 @@
+"""Durable record of every published event and of each consumer's delivery of it."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class StoredEvent(models.Model):
+    """One published domain event: the envelope, stored in the publisher's transaction."""
+
+    seq = models.BigAutoField(primary_key=True)
+    id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=100, db_index=True)
+    version = models.PositiveSmallIntegerField()
+    source = models.CharField(max_length=100)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    data = models.JSONField()
+    correlation_id = models.CharField(max_length=64, db_index=True)
+    causation_id = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = "event"
+
+    def __str__(self) -> str:
+        return f"{self.type} v{self.version} {self.id}"
+
+    @property
+    def metadata(self) -> dict:
+        return {"correlation_id": self.correlation_id, "causation_id": self.causation_id or None}
+
+    def envelope(self) -> dict:
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "version": self.version,
+            "source": self.source,
+            "occurred_at": self.occurred_at.isoformat(),
+            "data": self.data,
+            "metadata": self.metadata,
+        }
+
+
+class Delivery(models.Model):
+    """One consumer's handling of one event. The unit of retry, relay and replay."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"  # stored; not yet (successfully) sent to the broker
+        QUEUED = "queued", "queued"  # handed to the broker
+        RETRYING = "retrying", "retrying"  # failed; a retry is scheduled
+        DONE = "done", "done"
+        DEAD = "dead", "dead"  # failed its last attempt; replay to try again
+
+    UNFINISHED = (Status.PENDING, Status.QUEUED, Status.RETRYING)
+
+    event = models.ForeignKey(StoredEvent, on_delete=models.CASCADE, related_name="deliveries")
+    consumer = models.CharField(max_length=200)
+    queue = models.CharField(max_length=50)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0, help_text="times the consumer ran")
+    max_attempts = models.PositiveIntegerField()
+    sends = models.PositiveIntegerField(default=0, help_text="times sent to the broker")
+    # The relay sends the delivery again once this passes and it is still unfinished.
+    lease_until = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    first_sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # From the event's occurred_at to done, for latency percentiles without a join.
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "consumer"], name="delivery_once_per_consumer")
+        ]
+        indexes = [
+            models.Index(
+                fields=["lease_until"],
+                name="delivery_unfinished_lease",
+                condition=models.Q(status__in=["pending", "queued", "retrying"]),
+            ),
+            models.Index(fields=["consumer", "status"], name="delivery_consumer_status"),
+            models.Index(fields=["finished_at"], name="delivery_finished_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} ← {self.event_id} ({self.status})"

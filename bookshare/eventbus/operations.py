@@ -1,0 +1,137 @@
+"""Operator-side work on deliveries: relay, replay and cleanup."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from .models import Delivery, StoredEvent
+from .publisher import DISPATCH_GRACE, dispatch, send_to_broker
+from .registry import get_consumer
+
+log = logging.getLogger(__name__)
+
+
+def relay_once(*, limit: int | None = None) -> int:
+    """Send again every unfinished delivery whose lease has run out. Returns how many.
+
+    Rows are claimed by moving their lease forward inside a transaction; on PostgreSQL
+    with SELECT ... FOR UPDATE SKIP LOCKED, so two relays running at once never claim
+    the same delivery in the same round.
+    """
+    limit = limit or settings.EVENTBUS_RELAY_BATCH
+    now = timezone.now()
+    with transaction.atomic():
+        qs = Delivery.objects.filter(status__in=Delivery.UNFINISHED, lease_until__lte=now).order_by(
+            "lease_until"
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        claimed = list(qs.values_list("pk", "queue")[:limit])
+        if not claimed:
+            return 0
+        Delivery.objects.filter(pk__in=[pk for pk, _ in claimed]).update(
+            lease_until=now + timedelta(seconds=settings.EVENTBUS_LEASE_SECONDS)
+        )
+    sent = set(send_to_broker(claimed))
+    if sent:
+        Delivery.objects.filter(pk__in=sent).update(sends=F("sends") + 1)
+        Delivery.objects.filter(pk__in=sent, status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.QUEUED, first_sent_at=now
+        )
+    unsent = [pk for pk, _ in claimed if pk not in sent]
+    if unsent:
+        # Broker still down: try these again next round.
+        Delivery.objects.filter(pk__in=unsent, status__in=Delivery.UNFINISHED).update(
+            lease_until=now
+        )
+    if claimed:
+        log.info("relay: %d due, %d sent", len(claimed), len(sent))
+    return len(sent)
+
+
+def replay(deliveries: QuerySet[Delivery]) -> int:
+    """Run these deliveries again from a fresh attempt count. Returns how many."""
+    now = timezone.now()
+    with transaction.atomic():
+        items = list(deliveries.values_list("pk", "queue"))
+        Delivery.objects.filter(pk__in=[pk for pk, _ in items]).update(
+            status=Delivery.Status.PENDING,
+            attempts=0,
+            finished_at=None,
+            latency_ms=None,
+            lease_until=now + DISPATCH_GRACE,
+        )
+        # Max attempts follow the consumer's current policy, if it changed meanwhile.
+        transaction.on_commit(lambda: dispatch(items), robust=True)
+    return len(items)
+
+
+def replay_for_consumer(
+    consumer_name: str,
+    *,
+    event_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Re-run one consumer over past events, creating deliveries it never had.
+
+    Useful after a bug fix or for a consumer added after the events were published.
+    """
+    consumer = get_consumer(consumer_name)
+    if consumer is None:
+        raise ValueError(f"no consumer named {consumer_name!r}")
+    if event_type and event_type != consumer.event_type:
+        raise ValueError(f"{consumer_name} consumes {consumer.event_type}, not {event_type}")
+    events = StoredEvent.objects.filter(type=consumer.event_type)
+    if since:
+        events = events.filter(occurred_at__gte=since)
+    if until:
+        events = events.filter(occurred_at__lt=until)
+    now = timezone.now()
+    with transaction.atomic():
+        missing = events.exclude(
+            Exists(Delivery.objects.filter(event=OuterRef("pk"), consumer=consumer_name))
+        )
+        Delivery.objects.bulk_create(
+            [
+                Delivery(
+                    event_id=seq,
+                    consumer=consumer_name,
+                    queue=consumer.queue,
+                    max_attempts=consumer.max_attempts,
+                    created_at=now,
+                    lease_until=now + DISPATCH_GRACE,
+                )
+                for seq in missing.values_list("seq", flat=True).iterator()
+            ],
+            batch_size=1000,
+        )
+        return replay(Delivery.objects.filter(consumer=consumer_name, event__in=events))
+
+
+def cleanup(*, older_than_days: int | None = None, batch: int = 1000) -> int:
+    """Delete events older than the retention whose every delivery is done."""
+    days = settings.EVENTBUS_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    unfinished = Delivery.objects.filter(event=OuterRef("pk")).filter(
+        ~Q(status=Delivery.Status.DONE)
+    )
+    deleted = 0
+    while True:
+        seqs = list(
+            StoredEvent.objects.filter(occurred_at__lt=cutoff)
+            .exclude(Exists(unfinished))
+            .values_list("seq", flat=True)[:batch]
+        )
+        if not seqs:
+            return deleted
+        with transaction.atomic():
+            Delivery.objects.filter(event_id__in=seqs).delete()
+            StoredEvent.objects.filter(seq__in=seqs).delete()
+        deleted += len(seqs)

@@ -1,0 +1,140 @@
+"""Numbers for operators: per event type and consumer, and the broker's queues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from .models import Delivery, StoredEvent
+from .registry import QUEUES
+
+LATENCY_SAMPLE = 5000
+
+
+@dataclass
+class ConsumerStats:
+    event_type: str
+    consumer: str
+    published: int = 0
+    delivered: int = 0
+    failed: int = 0  # deliveries that failed at least once
+    dead: int = 0
+    pending: int = 0
+    delivered_last_hour: int = 0
+    p50_ms: int | None = None
+    p95_ms: int | None = None
+    oldest_pending_s: float | None = None
+
+
+@dataclass
+class Stats:
+    rows: list[ConsumerStats]
+    published_by_type: dict[str, int]
+    published_last_hour: dict[str, int]
+    queue_depths: dict[str, int | None] = field(default_factory=dict)
+    oldest_unsent_s: float | None = None
+
+
+def percentile(sorted_values: list[int], q: float) -> int | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def collect(*, with_queues: bool = True) -> Stats:
+    now = timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    published = dict(StoredEvent.objects.values_list("type").annotate(n=Count("seq")).order_by())
+    published_hour = dict(
+        StoredEvent.objects.filter(occurred_at__gte=hour_ago)
+        .values_list("type")
+        .annotate(n=Count("seq"))
+        .order_by()
+    )
+    unfinished = Q(status__in=Delivery.UNFINISHED)
+    grouped = (
+        Delivery.objects.values("event__type", "consumer")
+        .annotate(
+            published=Count("id"),
+            delivered=Count("id", filter=Q(status=Delivery.Status.DONE)),
+            failed=Count("id", filter=Q(attempts__gt=1) | Q(status=Delivery.Status.DEAD)),
+            dead=Count("id", filter=Q(status=Delivery.Status.DEAD)),
+            pending=Count("id", filter=unfinished),
+            delivered_last_hour=Count(
+                "id", filter=Q(status=Delivery.Status.DONE, finished_at__gte=hour_ago)
+            ),
+            oldest_pending=Min("created_at", filter=unfinished),
+        )
+        .order_by("event__type", "consumer")
+    )
+    rows = []
+    for g in grouped:
+        latencies = sorted(
+            Delivery.objects.filter(
+                consumer=g["consumer"], status=Delivery.Status.DONE, latency_ms__isnull=False
+            )
+            .order_by("-finished_at")
+            .values_list("latency_ms", flat=True)[:LATENCY_SAMPLE]
+        )
+        oldest = g["oldest_pending"]
+        rows.append(
+            ConsumerStats(
+                event_type=g["event__type"],
+                consumer=g["consumer"],
+                published=g["published"],
+                delivered=g["delivered"],
+                failed=g["failed"],
+                dead=g["dead"],
+                pending=g["pending"],
+                delivered_last_hour=g["delivered_last_hour"],
+                p50_ms=percentile(latencies, 0.50),
+                p95_ms=percentile(latencies, 0.95),
+                oldest_pending_s=(now - oldest).total_seconds() if oldest else None,
+            )
+        )
+    oldest_unsent = Delivery.objects.filter(status=Delivery.Status.PENDING).aggregate(
+        m=Min("created_at")
+    )["m"]
+    return Stats(
+        rows=rows,
+        published_by_type=published,
+        published_last_hour=published_hour,
+        queue_depths=queue_depths() if with_queues else {},
+        oldest_unsent_s=(now - oldest_unsent).total_seconds() if oldest_unsent else None,
+    )
+
+
+def queue_depths() -> dict[str, int | None]:
+    """Messages waiting in each queue (None where the broker cannot say or is down)."""
+    from bookshare.celery import app
+
+    depths: dict[str, int | None] = {}
+    if settings.BROKER_IS_FILESYSTEM:
+        from pathlib import Path
+
+        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        counts = dict.fromkeys(QUEUES, 0)
+        if folder.is_dir():
+            for path in folder.glob("*.msg"):
+                # File names are "<time>_<uuid>.<queue>.msg".
+                queue = path.name.rsplit(".", 2)[-2] if path.name.count(".") >= 2 else ""
+                if queue in counts:
+                    counts[queue] += 1
+        return counts
+    try:
+        with app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=settings.EVENTBUS_BROKER_TIMEOUT)
+            channel = conn.default_channel
+            for queue in QUEUES:
+                try:
+                    depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
+                except Exception:
+                    depths[queue] = 0
+    except Exception:
+        depths = dict.fromkeys(QUEUES)
+    return depths

@@ -1,0 +1,117 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from bookshare.eventbus.delivery import backoff_seconds, run_delivery
+from bookshare.eventbus.models import Delivery
+from bookshare.eventbus.tests.testapp.models import Effect, FailPlan
+
+from .factories import DeliveryFactory, StoredEventFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_runs_the_consumer_and_marks_done_with_latency():
+    d = DeliveryFactory(event__data={"key": "a"})
+    assert run_delivery(d.pk) == "done"
+    d.refresh_from_db()
+    assert d.status == "done"
+    assert d.attempts == 1
+    assert d.finished_at is not None and d.latency_ms is not None
+    assert Effect.objects.filter(consumer="ping", key="a").count() == 1
+
+
+def test_a_second_message_for_a_done_delivery_is_skipped():
+    d = DeliveryFactory(event__data={"key": "a"})
+    run_delivery(d.pk)
+    assert run_delivery(d.pk) == "skipped"
+    assert Effect.objects.filter(consumer="ping").count() == 1
+
+
+def test_a_missing_delivery_is_reported_not_raised():
+    assert run_delivery(987654) == "missing"
+
+
+def test_failure_rolls_back_the_consumers_writes_and_schedules_a_retry():
+    FailPlan.objects.create(key="f", failures_left=1)
+    d = DeliveryFactory(
+        consumer="test.flaky", event__type="test.FlakyHappened", event__data={"key": "f"}
+    )
+    assert run_delivery(d.pk) == "retry"
+    d.refresh_from_db()
+    assert d.status == "retrying"
+    assert "planned failure" in d.last_error
+    assert d.lease_until > timezone.now()
+    assert not Effect.objects.filter(key="f").exists()
+    assert run_delivery(d.pk) == "done"
+    assert Effect.objects.filter(consumer="flaky", key="f").count() == 1
+
+
+def test_last_failed_attempt_makes_the_delivery_dead():
+    FailPlan.objects.create(key="f", always=True)
+    d = DeliveryFactory(
+        consumer="test.flaky",
+        event__type="test.FlakyHappened",
+        event__data={"key": "f"},
+        max_attempts=2,
+    )
+    assert run_delivery(d.pk) == "retry"
+    assert run_delivery(d.pk) == "dead"
+    d.refresh_from_db()
+    assert d.status == "dead" and d.attempts == 2
+    assert run_delivery(d.pk) == "skipped"
+
+
+def test_unregistered_consumer_is_dead_with_a_reason():
+    d = DeliveryFactory(consumer="gone.consumer")
+    assert run_delivery(d.pk) == "dead"
+    d.refresh_from_db()
+    assert "not registered" in d.last_error
+
+
+def test_consumer_sees_the_events_correlation_and_becomes_the_cause():
+    from bookshare.eventbus.context import current_causation_id, current_correlation_id
+
+    seen = {}
+    from bookshare.eventbus import registry
+
+    consumer = registry.get_consumer("test.ping")
+    original = consumer.func
+
+    def spy(event, envelope):
+        seen["corr"], seen["cause"] = current_correlation_id(), current_causation_id()
+        return original(event, envelope)
+
+    object.__setattr__(consumer, "func", spy)
+    try:
+        ev = StoredEventFactory(correlation_id="corr-abcdefgh")
+        d = DeliveryFactory(event=ev)
+        run_delivery(d.pk)
+    finally:
+        object.__setattr__(consumer, "func", original)
+    assert seen == {"corr": "corr-abcdefgh", "cause": str(ev.id)}
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 3, 5, 8, 20])
+def test_backoff_grows_with_jitter_and_stays_under_the_visibility_timeout(settings, attempt):
+    settings.EVENTBUS_BACKOFF_BASE = 2.0
+    settings.EVENTBUS_BACKOFF_MAX = 600
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+    ceiling = min(270, 2.0 * 2 ** (attempt - 1))
+    delays = {backoff_seconds(attempt) for _ in range(50)}
+    assert all(ceiling / 2 <= d <= ceiling for d in delays)
+    assert len(delays) > 1  # jitter
+
+
+def test_delivery_lease_for_retry_covers_the_backoff(settings):
+    settings.EVENTBUS_LEASE_SECONDS = 30
+    FailPlan.objects.create(key="f", failures_left=5)
+    d = DeliveryFactory(
+        consumer="test.flaky", event__type="test.FlakyHappened", event__data={"key": "f"}
+    )
+    before = timezone.now()
+    run_delivery(d.pk)
+    d.refresh_from_db()
+    assert d.lease_until >= before + timedelta(seconds=30)
+    assert Delivery.objects.get(pk=d.pk).status == "retrying"

@@ -1,0 +1,84 @@
+import pytest
+from django.db import transaction
+
+from bookshare.eventbus import EventSchemaError, publish
+from bookshare.eventbus.context import bound
+from bookshare.eventbus.models import Delivery, StoredEvent
+from bookshare.eventbus.tests.testapp.events import FannedOut, Pinged
+from bookshare.eventbus.tests.testapp.models import Widget
+
+pytestmark = pytest.mark.django_db
+
+
+def test_publish_stores_envelope_and_one_delivery_per_consumer():
+    stored = publish(FannedOut(key="x"))
+    assert stored.type == "test.FannedOut"
+    assert stored.version == 1
+    assert stored.source == "tests"
+    assert stored.data == {"key": "x"}
+    deliveries = {d.consumer: d.queue for d in Delivery.objects.filter(event=stored)}
+    assert deliveries == {
+        "test.fan.email": "email",
+        "test.fan.search": "search",
+        "test.fan.suggestions": "suggestions",
+    }
+
+
+def test_envelope_has_every_traceability_field():
+    envelope = publish(Pinged(key="x")).envelope()
+    assert set(envelope) == {"id", "type", "version", "source", "occurred_at", "data", "metadata"}
+    assert set(envelope["metadata"]) == {"correlation_id", "causation_id"}
+
+
+def test_correlation_and_causation_come_from_the_context():
+    with bound(correlation_id="req-12345678", causation_id="cause-123"):
+        stored = publish(Pinged(key="x"))
+    assert stored.correlation_id == "req-12345678"
+    assert stored.causation_id == "cause-123"
+
+
+def test_without_context_a_fresh_correlation_id_is_made():
+    a, b = publish(Pinged(key="a")), publish(Pinged(key="b"))
+    assert a.correlation_id and b.correlation_id and a.correlation_id != b.correlation_id
+
+
+def test_rollback_leaves_no_event_and_no_delivery():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Widget.objects.create(name="w")
+        publish(Pinged(key="rolled-back"))
+        raise RuntimeError("boom")
+    assert not StoredEvent.objects.filter(data__key="rolled-back").exists()
+    assert not Delivery.objects.exists()
+
+
+def test_rollback_sends_nothing(django_capture_on_commit_callbacks):
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        publish(Pinged(key="rolled-back"))
+        raise RuntimeError("boom")
+    assert callbacks == []
+
+
+def test_commit_sends_each_delivery_to_the_broker(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        stored = publish(FannedOut(key="x"))
+    assert len(callbacks) == 1
+    statuses = set(Delivery.objects.filter(event=stored).values_list("status", "sends"))
+    assert statuses == {("queued", 1)}
+
+
+def test_publish_rejects_a_non_event():
+    with pytest.raises(EventSchemaError):
+        publish({"type": "test.Pinged"})
+
+
+def test_event_with_no_consumer_is_still_recorded():
+    from bookshare.eventbus.tests.testapp.events import RenamedV1
+
+    # RenamedV1's consumer subscribes to the type (any version): one delivery.
+    stored = publish(RenamedV1(name="A B"))
+    assert StoredEvent.objects.filter(pk=stored.pk).exists()
+    assert stored.deliveries.count() == 1

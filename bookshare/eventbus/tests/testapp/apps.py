@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class EventBusTestAppConfig(AppConfig):
+    """Installed only by bookshare.test_settings: events and consumers for bus tests."""
+
+    name = "bookshare.eventbus.tests.testapp"
+    label = "eventbus_testapp"

@@ -1,0 +1,51 @@
+import pathlib
+import time
+
+from bookshare.eventbus import consumer
+
+from .events import FannedOut, FlakyHappened, Pinged, RenamedV2, WidgetCreated
+from .models import Effect, FailPlan
+
+
+@consumer(Pinged, queue="default", name="test.ping")
+def on_ping(event: Pinged, envelope: dict) -> None:
+    if event.marker:
+        pathlib.Path(event.marker).write_text("started")
+    if event.sleep:
+        time.sleep(event.sleep)
+    Effect.objects.create(consumer="ping", key=event.key)
+
+
+@consumer(FlakyHappened, queue="default", name="test.flaky", max_attempts=3)
+def on_flaky(event: FlakyHappened, envelope: dict) -> None:
+    Effect.objects.create(consumer="flaky-attempt", key=event.key)  # rolled back on failure
+    plan = FailPlan.objects.filter(key=event.key).first()
+    attempt = envelope["delivery"]["attempt"]
+    if plan and (plan.always or attempt <= plan.failures_left):
+        raise RuntimeError(f"planned failure {attempt} for {event.key}")
+    Effect.objects.create(consumer="flaky", key=event.key)
+
+
+@consumer(FannedOut, queue="search", name="test.fan.search")
+def on_fan_search(event: FannedOut, envelope: dict) -> None:
+    Effect.objects.create(consumer="fan.search", key=event.key)
+
+
+@consumer(FannedOut, queue="suggestions", name="test.fan.suggestions")
+def on_fan_suggestions(event: FannedOut, envelope: dict) -> None:
+    Effect.objects.create(consumer="fan.suggestions", key=event.key)
+
+
+@consumer(FannedOut, queue="email", name="test.fan.email")
+def on_fan_email(event: FannedOut, envelope: dict) -> None:
+    Effect.objects.create(consumer="fan.email", key=event.key)
+
+
+@consumer(WidgetCreated, queue="default", name="test.widget")
+def on_widget(event: WidgetCreated, envelope: dict) -> None:
+    Effect.objects.create(consumer="widget", key=str(event.widget_id))
+
+
+@consumer(RenamedV2, queue="default", name="test.renamed")
+def on_renamed(event: RenamedV2, envelope: dict) -> None:
+    Effect.objects.create(consumer="renamed", key=f"{event.first_name}|{event.last_name}")

@@ -1,0 +1,62 @@
+from bookshare.eventbus import Event, event, upcaster
+
+
+@event
+class Pinged(Event):
+    event_type = "test.Pinged"
+    version = 1
+    source = "tests"
+
+    key: str
+    sleep: float = 0.0
+    marker: str | None = None
+
+
+@event
+class FlakyHappened(Event):
+    event_type = "test.FlakyHappened"
+    source = "tests"
+
+    key: str
+
+
+@event
+class FannedOut(Event):
+    event_type = "test.FannedOut"
+    source = "tests"
+
+    key: str
+
+
+@event
+class WidgetCreated(Event):
+    event_type = "test.WidgetCreated"
+    source = "tests"
+
+    widget_id: int
+    name: str
+
+
+@event
+class RenamedV1(Event):
+    event_type = "test.Renamed"
+    version = 1
+    source = "tests"
+
+    name: str
+
+
+@event
+class RenamedV2(Event):
+    event_type = "test.Renamed"
+    version = 2
+    source = "tests"
+
+    first_name: str
+    last_name: str
+
+
+@upcaster("test.Renamed", from_version=1)
+def _renamed_v1_to_v2(data: dict) -> dict:
+    first, _, last = data.pop("name").partition(" ")
+    return {"first_name": first, "last_name": last}

@@ -1,0 +1,238 @@
+"""A real Celery worker process for flow tests, and a private redis-server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from .services import free_port, port_open
+
+ROOT = Path(settings.BASE_DIR)
+ALL_QUEUES = "email,notifications,search,suggestions,prices,default,control"
+
+
+def wait_until(
+    predicate: Callable[[], object],
+    *,
+    timeout: float = 30,
+    interval: float = 0.1,
+    message: str = "condition",
+) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+def test_database_url() -> str:
+    """A DATABASE_URL for the database this test run is using (the test database)."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    user = s.get("USER") or ""
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    host = s.get("HOST") or "127.0.0.1"
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{s['NAME']}"
+
+
+class Worker:
+    """`celery -A bookshare worker` in its own process group, on the test database."""
+
+    def __init__(
+        self,
+        *,
+        queues: str = ALL_QUEUES,
+        concurrency: int = 2,
+        broker_url: str | None = None,
+        env: dict | None = None,
+        name: str = "test",
+    ):
+        self.queues = queues
+        self.concurrency = concurrency
+        self.broker_url = broker_url or settings.CELERY_BROKER_URL
+        self.extra_env = env or {}
+        self.name = name
+        self.proc: subprocess.Popen | None = None
+        self.log = Path(tempfile.mkstemp(prefix=f"worker-{name}-", suffix=".log")[1])
+
+    def environment(self) -> dict:
+        env = dict(os.environ)
+        env.update(
+            DJANGO_SETTINGS_MODULE="bookshare.test_settings",
+            DATABASE_URL=test_database_url(),
+            CELERY_BROKER_URL=self.broker_url,
+            VAR_DIR=str(settings.VAR_DIR),
+            PYTHONUNBUFFERED="1",
+            IGNORE_DOTENV="1",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self, *, timeout: float = 60) -> Worker:
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "bookshare",
+            "worker",
+            "-Q",
+            self.queues,
+            "-c",
+            str(self.concurrency),
+            "-P",
+            "prefork",
+            "-n",
+            f"{self.name}-{os.getpid()}-{time.monotonic_ns()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "INFO",
+        ]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env=self.environment(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_until(self._ready, timeout=timeout, interval=0.1, message=f"worker {self.name}")
+        return self
+
+    def _ready(self) -> bool:
+        if self.proc and self.proc.poll() is not None:
+            raise AssertionError(f"worker exited with {self.proc.returncode}:\n{self.output()}")
+        return " ready." in self.output()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and pool children), as a crash would."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> Worker:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class RedisServer:
+    """A throwaway redis-server on a free loopback port, which a test may stop and start."""
+
+    def __init__(self, binary: str = "redis-server"):
+        self.binary = binary
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: port_open(self.port), timeout=10, message="redis-server")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        wait_until(lambda: not port_open(self.port), timeout=10, message="redis to stop")
+
+
+def purge_broker() -> None:
+    """Drop every waiting message on the configured broker (a clean start for a test run)."""
+    from bookshare.celery import app
+
+    if settings.BROKER_IS_FILESYSTEM:
+        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        for path in folder.glob("*.msg"):
+            path.unlink(missing_ok=True)
+        return
+    with app.connection_for_write() as conn:
+        for queue in ALL_QUEUES.split(","):
+            try:
+                conn.default_channel.queue_purge(queue)
+            except Exception:  # noqa: S112 - a queue that was never declared is empty
+                continue
+
+
+class use_broker:  # noqa: N801 - used like a function
+    """Point this process's Celery app at another broker for the duration."""
+
+    def __init__(self, url: str, transport_options: dict | None = None):
+        from bookshare.celery import app
+
+        self.app = app
+        self.url = url
+        self.options = transport_options or {
+            "socket_timeout": settings.EVENTBUS_BROKER_TIMEOUT,
+            "socket_connect_timeout": settings.EVENTBUS_BROKER_TIMEOUT,
+            "visibility_timeout": 3600,
+        }
+
+    def _reset(self) -> None:
+        from bookshare.eventbus.publisher import reset_broker_cooldown
+
+        if self.app._pool is not None:
+            self.app._pool.force_close_all()
+        self.app._pool = None
+        self.app.amqp._producer_pool = None
+        reset_broker_cooldown()
+
+    def __enter__(self):
+        self.saved = (self.app.conf.broker_url, self.app.conf.broker_transport_options)
+        self.app.conf.broker_url = self.url
+        self.app.conf.broker_transport_options = self.options
+        self._reset()
+        return self
+
+    def __exit__(self, *exc):
+        self.app.conf.broker_url, self.app.conf.broker_transport_options = self.saved
+        self._reset()

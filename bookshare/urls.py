@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from books import views as book_views
+from bookshare.core import views as core_views
+
+admin.site.site_header = "BookShare administration"
+admin.site.site_title = "BookShare admin"
+
+urlpatterns = [
+    path("", book_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("ops/events/", core_views.event_stats, name="event_stats"),
+    path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+    path("", include("books.urls")),
+]

@@ -1,0 +1,24 @@
+"""Fixtures shared by every app's tests."""
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def bus_worker(django_db_setup, django_db_blocker):
+    """One real Celery worker on every queue, for flow tests (transactional_db)."""
+    from bookshare.testing.worker import Worker, purge_broker
+
+    purge_broker()
+    worker = Worker(name="session").start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_broker_cooldown():
+    """A broker failure noted by one test must not make the next skip the broker."""
+    from bookshare.eventbus.publisher import reset_broker_cooldown
+
+    reset_broker_cooldown()
+    yield
+    reset_broker_cooldown()

@@ -1,0 +1,126 @@
+"""Run web, the email worker, the bulk worker and beat in one terminal; Ctrl-C stops all.
+
+Used by `make run`. Each process's output is prefixed with its name. If one exits, the
+others are stopped too, so a crash is never hidden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BULK_QUEUES = "notifications,search,suggestions,prices,default,control"
+COLOURS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m"]
+RESET = "\033[0m"
+
+
+def commands(host: str, port: int) -> dict[str, list[str]]:
+    celery = [PY, "-m", "celery", "-A", "bookshare"]
+    return {
+        "web": [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+        "worker-email": [
+            *celery,
+            "worker",
+            "-Q",
+            "email,control",
+            "-c",
+            "2",
+            "-n",
+            "email@%h",
+            "-l",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        "worker-bulk": [
+            *celery,
+            "worker",
+            "-Q",
+            BULK_QUEUES,
+            "-c",
+            "2",
+            "-n",
+            "bulk@%h",
+            "-l",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        "beat": [*celery, "beat", "-l", "INFO"],
+    }
+
+
+def pump(name: str, colour: str, stream, width: int) -> None:
+    tty = sys.stdout.isatty()
+    prefix = f"{colour}{name:<{width}}{RESET} | " if tty else f"{name:<{width}} | "
+    for line in iter(stream.readline, ""):
+        sys.stdout.write(prefix + line)
+        sys.stdout.flush()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    procs: dict[str, subprocess.Popen] = {}
+    width = max(len(n) for n in commands(args.host, args.port))
+    for i, (name, cmd) in enumerate(commands(args.host, args.port).items()):
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        procs[name] = proc
+        threading.Thread(
+            target=pump, args=(name, COLOURS[i % len(COLOURS)], proc.stdout, width), daemon=True
+        ).start()
+
+    print(
+        f"\n  BookShare is starting: open http://{args.host}:{args.port}/  (Ctrl-C stops all)\n",
+        flush=True,
+    )
+
+    def stop_all(*_):
+        for proc in procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    try:
+        while True:
+            for name, proc in procs.items():
+                code = proc.poll()
+                if code is not None:
+                    print(f"\n{name} exited with code {code}; stopping the others.", flush=True)
+                    stop_all()
+                    return code or 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nstopping web, workers and beat …", flush=True)
+        stop_all()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
