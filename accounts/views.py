@@ -15,3 +15,7 @@ def register(request):
 def profile(request, username):
     member = get_object_or_404(get_user_model(), username__iexact=username, is_active=True)
     return render(request, "accounts/profile.html", {"member": member})
+
+
+def verify(request):
+    return render(request, "accounts/verify.html")
