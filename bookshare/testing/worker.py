@@ -226,13 +226,30 @@ class use_broker:  # noqa: N801 - used like a function
         self.app.amqp._producer_pool = None
         reset_broker_cooldown()
 
-    def __enter__(self):
-        self.saved = (self.app.conf.broker_url, self.app.conf.broker_transport_options)
-        self.app.conf.broker_url = self.url
-        self.app.conf.broker_transport_options = self.options
+    def _apply(self, url: str | None, options: dict) -> None:
+        # Celery reads CELERY_BROKER_URL from the environment before its own config.
+        if url is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = url
+        self.app.conf.update(
+            CELERY_BROKER_URL=url or self.saved_url,
+            CELERY_BROKER_WRITE_URL=None,
+            CELERY_BROKER_READ_URL=None,
+            CELERY_BROKER_TRANSPORT_OPTIONS=options,
+        )
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
         self._reset()
+
+    def __enter__(self):
+        self.saved_env = os.environ.get("CELERY_BROKER_URL")
+        self.saved_url = self.app.conf.broker_url
+        self.saved_options = self.app.conf.broker_transport_options
+        self.saved_settings_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        self._apply(self.url, self.options)
         return self
 
     def __exit__(self, *exc):
-        self.app.conf.broker_url, self.app.conf.broker_transport_options = self.saved
-        self._reset()
+        self._apply(self.saved_env, self.saved_options)
+        self.app.conf.update(CELERY_BROKER_URL=self.saved_url)
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS = self.saved_settings_options

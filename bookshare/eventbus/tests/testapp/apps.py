@@ -6,3 +6,6 @@ class EventBusTestAppConfig(AppConfig):
 
     name = "bookshare.eventbus.tests.testapp"
     label = "eventbus_testapp"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401
