@@ -22,3 +22,14 @@ def _fresh_broker_cooldown():
     reset_broker_cooldown()
     yield
     reset_broker_cooldown()
+
+
+@pytest.fixture
+def redis_server():
+    """A private redis-server on a free port, which the test may stop and start."""
+    from bookshare.testing.services import require_redis_server
+    from bookshare.testing.worker import RedisServer
+
+    server = RedisServer(require_redis_server()).start()
+    yield server
+    server.stop()

@@ -20,6 +20,8 @@ if "EMAIL_URL" not in os.environ:
     # Tests read outgoing mail from django.core.mail.outbox; flow tests give their worker
     # an EMAIL_URL pointing at a real SMTP server on loopback instead.
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

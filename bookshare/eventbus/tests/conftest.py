@@ -37,12 +37,4 @@ def isolated_broker():
         server.stop()
 
 
-@pytest.fixture
-def redis_server():
-    """A private redis-server this test may stop and start."""
-    server = RedisServer(require_redis_server()).start()
-    yield server
-    server.stop()
-
-
 FAST = {"EVENTBUS_BACKOFF_BASE": "0.2", "EVENTBUS_BACKOFF_MAX": "2"}

@@ -1,0 +1,70 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from bookshare.eventbus import operations
+from bookshare.eventbus.models import Delivery
+
+from .factories import DeliveryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    user = get_user_model().objects.create_superuser("ops", "ops@example.org", "pw-Long-enough-1")
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?status__exact=dead",
+        "?queue__exact=email",
+        "?consumer=test.ping",
+        "?event__type=test.Pinged",
+        "?q=not-a-uuid",
+        "?q=6f1c1a52-1b2a-4c1e-9d5e-2d3f4a5b6c7d",
+        "?q=12",
+    ],
+)
+def test_delivery_list_with_filters_and_search(staff_client, query):
+    DeliveryFactory(status="dead")
+    response = staff_client.get(f"/admin/eventbus/delivery/{query}")
+    assert response.status_code == 200
+
+
+def test_search_by_correlation_id_finds_the_delivery(staff_client):
+    d = DeliveryFactory(event__correlation_id="corr-find-me-123")
+    DeliveryFactory()
+    response = staff_client.get("/admin/eventbus/delivery/?q=corr-find-me-123")
+    assert list(response.context["cl"].result_list) == [d]
+
+
+def test_event_list_and_detail(staff_client):
+    d = DeliveryFactory()
+    assert staff_client.get("/admin/eventbus/storedevent/?q=bad uuid").status_code == 200
+    assert staff_client.get(f"/admin/eventbus/storedevent/{d.event.pk}/change/").status_code == 200
+
+
+def test_replay_action(staff_client, monkeypatch):
+    monkeypatch.setattr(operations, "send_to_broker", lambda items, countdown=None: [])
+    d = DeliveryFactory(status="dead", attempts=3)
+    response = staff_client.post(
+        "/admin/eventbus/delivery/",
+        {"action": "replay_selected", "_selected_action": [d.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Delivery.objects.get(pk=d.pk).status == "pending"
+
+
+def test_stats_page_is_for_staff_only(staff_client):
+    from django.test import Client
+
+    DeliveryFactory(status="dead")
+    assert Client().get("/ops/events/").status_code == 302
+    response = staff_client.get("/ops/events/")
+    assert response.status_code == 200
+    assert b"test.ping" in response.content

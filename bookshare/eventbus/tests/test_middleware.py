@@ -1,0 +1,53 @@
+import logging
+
+import pytest
+from django.db.models.signals import post_save
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from bookshare.eventbus.context import CorrelationIdLogFilter, bound
+from bookshare.eventbus.middleware import CorrelationIdMiddleware
+from bookshare.eventbus.models import StoredEvent
+from bookshare.eventbus.tests.testapp.models import Widget
+
+
+def test_response_carries_a_fresh_request_id():
+    response = CorrelationIdMiddleware(lambda r: HttpResponse())(RequestFactory().get("/"))
+    assert len(response["X-Request-ID"]) == 36
+
+
+def test_a_plain_incoming_request_id_is_kept():
+    request = RequestFactory().get("/", HTTP_X_REQUEST_ID="abc-12345678")
+    response = CorrelationIdMiddleware(lambda r: HttpResponse())(request)
+    assert response["X-Request-ID"] == "abc-12345678"
+
+
+@pytest.mark.parametrize("bad", ["x", "a" * 200, "evil\nheader-injection", "<script>x</script>"])
+def test_an_odd_incoming_request_id_is_replaced(bad):
+    request = RequestFactory().get("/", HTTP_X_REQUEST_ID=bad)
+    response = CorrelationIdMiddleware(lambda r: HttpResponse())(request)
+    assert response["X-Request-ID"] != bad
+
+
+@pytest.mark.django_db
+def test_events_published_by_a_request_carry_its_id():
+    def view(request):
+        Widget.objects.create(name="from a request")
+        return HttpResponse()
+
+    request = RequestFactory().get("/", HTTP_X_REQUEST_ID="req-abcdef12")
+    CorrelationIdMiddleware(view)(request)
+    assert StoredEvent.objects.get().correlation_id == "req-abcdef12"
+
+
+def test_log_records_carry_the_correlation_id():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hi", None, None)
+    with bound(correlation_id="corr-12345678"):
+        CorrelationIdLogFilter().filter(record)
+    assert record.correlation_id == "corr-12345678"
+
+
+@pytest.mark.django_db
+def test_raw_fixture_saves_publish_nothing():
+    post_save.send(Widget, instance=Widget(pk=99, name="fixture"), created=True, raw=True)
+    assert not StoredEvent.objects.exists()
