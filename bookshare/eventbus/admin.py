@@ -13,7 +13,7 @@ class DeliveryInline(admin.TabularInline):
     model = Delivery
     extra = 0
     can_delete = False
-    fields = ("consumer", "queue", "status", "attempts", "sends", "finished_at", "latency_ms")
+    fields = ("consumer", "queue", "status", "attempts", "resends", "finished_at", "latency_ms")
     readonly_fields = fields
     show_change_link = True
 
@@ -59,7 +59,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "queue",
         "colored_status",
         "attempts",
-        "sends",
+        "resends",
         "created_at",
         "finished_at",
         "latency_ms",

@@ -29,39 +29,47 @@ def backoff_seconds(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
 
+def _locked(delivery_id: int) -> Delivery | None:
+    """The delivery row, locked for this transaction; None if another worker holds it."""
+    qs = Delivery.objects.select_related("event")
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    return qs.filter(pk=delivery_id).first()
+
+
+_SAVED = ("status", "attempts", "last_error", "finished_at", "latency_ms", "lease_until")
+
+
+def _save(delivery: Delivery) -> None:
+    # A plain UPDATE: no model signals, no save() machinery on the hot path.
+    Delivery.objects.filter(pk=delivery.pk).update(**{f: getattr(delivery, f) for f in _SAVED})
+
+
 def run_delivery(delivery_id: int) -> str:
     """Run a delivery's consumer once, unless it is finished or running elsewhere.
 
     The consumer's writes and the delivery's new status commit in one transaction, so
     a repeated message (redelivery, relay, duplicate) finds it done and does nothing.
-    Returns what happened: "done", "retry", "dead", "skipped", "busy" or "missing".
+    If the consumer raises, that transaction rolls back (its writes with it) and the
+    failure is recorded in a second one. Returns what happened: "done", "retry",
+    "dead", "skipped", "busy" or "missing".
     """
-    retry_in: float | None = None
-    with transaction.atomic():
-        qs = Delivery.objects.select_related("event")
-        if connection.features.has_select_for_update_skip_locked:
-            # Another worker holding the row is running it now; leave it to that one.
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
-        delivery = qs.filter(pk=delivery_id).first()
-        if delivery is None:
-            exists = Delivery.objects.filter(pk=delivery_id).exists()
-            return "busy" if exists else "missing"
-        if delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD):
-            return "skipped"
-
-        event = delivery.event
-        consumer = get_consumer(delivery.consumer)
-        now = timezone.now()
-        delivery.attempts += 1
-        if consumer is None:
-            outcome = _finish(delivery, dead=True, error="consumer is not registered here")
-            delivery.save()
-            return outcome
-        try:
-            with (
-                transaction.atomic(),
-                bound(correlation_id=event.correlation_id, causation_id=str(event.id)),
-            ):
+    try:
+        with transaction.atomic():
+            delivery = _locked(delivery_id)
+            if delivery is None:
+                exists = Delivery.objects.filter(pk=delivery_id).exists()
+                return "busy" if exists else "missing"
+            if delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD):
+                return "skipped"
+            delivery.attempts += 1
+            consumer = get_consumer(delivery.consumer)
+            if consumer is None:
+                outcome = _finish(delivery, dead=True, error="consumer is not registered here")
+                _save(delivery)
+                return outcome
+            event = delivery.event
+            with bound(correlation_id=event.correlation_id, causation_id=str(event.id)):
                 payload = load_event(
                     event.type, event.version, event.data, target=consumer.event_class
                 )
@@ -72,30 +80,41 @@ def run_delivery(delivery_id: int) -> str:
                     "attempt": delivery.attempts,
                 }
                 consumer.func(payload, envelope)
-        except Exception as exc:
-            error = "".join(traceback.format_exception(exc))[-4000:]
-            if delivery.attempts >= delivery.max_attempts:
-                outcome = _finish(delivery, dead=True, error=error)
-                log.error("delivery %s dead after %d attempts", delivery.pk, delivery.attempts)
-            else:
-                retry_in = backoff_seconds(delivery.attempts)
-                delivery.status = Delivery.Status.RETRYING
-                delivery.last_error = error
-                delivery.lease_until = now + timedelta(
-                    seconds=retry_in + settings.EVENTBUS_LEASE_SECONDS
-                )
-                outcome = "retry"
-                log.warning(
-                    "delivery %s failed (attempt %d/%d), retrying in %.1fs: %s",
-                    delivery.pk,
-                    delivery.attempts,
-                    delivery.max_attempts,
-                    retry_in,
-                    exc,
-                )
-        else:
             outcome = _finish(delivery, dead=False, error=None)
-        delivery.save()
+            _save(delivery)
+            return outcome
+    except Exception as exc:
+        return _record_failure(delivery_id, exc)
+
+
+def _record_failure(delivery_id: int, exc: Exception) -> str:
+    error = "".join(traceback.format_exception(exc))[-4000:]
+    retry_in: float | None = None
+    with transaction.atomic():
+        delivery = _locked(delivery_id)
+        if delivery is None or delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD):
+            return "busy"  # a duplicate message got to it meanwhile
+        delivery.attempts += 1
+        if delivery.attempts >= delivery.max_attempts:
+            outcome = _finish(delivery, dead=True, error=error)
+            log.error("delivery %s dead after %d attempts: %s", delivery.pk, delivery.attempts, exc)
+        else:
+            retry_in = backoff_seconds(delivery.attempts)
+            delivery.status = Delivery.Status.RETRYING
+            delivery.last_error = error
+            delivery.lease_until = timezone.now() + timedelta(
+                seconds=retry_in + settings.EVENTBUS_LEASE_SECONDS
+            )
+            outcome = "retry"
+            log.warning(
+                "delivery %s failed (attempt %d/%d), retrying in %.1fs: %s",
+                delivery.pk,
+                delivery.attempts,
+                delivery.max_attempts,
+                retry_in,
+                exc,
+            )
+        _save(delivery)
         if retry_in is not None:
             item = [(delivery.pk, delivery.queue)]
             transaction.on_commit(lambda: _send_retry(item, retry_in), robust=True)

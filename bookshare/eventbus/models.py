@@ -46,28 +46,29 @@ class Delivery(models.Model):
     """One consumer's handling of one event. The unit of retry, relay and replay."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "pending"  # stored; not yet (successfully) sent to the broker
-        QUEUED = "queued", "queued"  # handed to the broker
+        PENDING = "pending", "pending"  # sending to the broker failed; the relay will send it
+        QUEUED = "queued", "queued"  # handed to the broker (sent after commit)
         RETRYING = "retrying", "retrying"  # failed; a retry is scheduled
         DONE = "done", "done"
         DEAD = "dead", "dead"  # failed its last attempt; replay to try again
 
     UNFINISHED = (Status.PENDING, Status.QUEUED, Status.RETRYING)
 
-    event = models.ForeignKey(StoredEvent, on_delete=models.CASCADE, related_name="deliveries")
+    # Indexed by the (event, consumer) unique constraint, whose leading column it is.
+    event = models.ForeignKey(
+        StoredEvent, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     consumer = models.CharField(max_length=200)
     queue = models.CharField(max_length=50)
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
+    # Few indexes on purpose: every status change rewrites each of them.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0, help_text="times the consumer ran")
     max_attempts = models.PositiveIntegerField()
-    sends = models.PositiveIntegerField(default=0, help_text="times sent to the broker")
+    resends = models.PositiveIntegerField(default=0, help_text="times sent again by the relay")
     # The relay sends the delivery again once this passes and it is still unfinished.
     lease_until = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
-    first_sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # From the event's occurred_at to done, for latency percentiles without a join.
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -85,7 +86,6 @@ class Delivery(models.Model):
                 condition=models.Q(status__in=["pending", "queued", "retrying"]),
             ),
             models.Index(fields=["consumer", "status"], name="delivery_consumer_status"),
-            models.Index(fields=["finished_at"], name="delivery_finished_at"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .models import Delivery, StoredEvent
-from .publisher import DISPATCH_GRACE, dispatch, send_to_broker
+from .publisher import dispatch, send_to_broker
 from .registry import get_consumer
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,9 @@ def relay_once(*, limit: int | None = None) -> int:
         )
     sent = set(send_to_broker(claimed))
     if sent:
-        Delivery.objects.filter(pk__in=sent).update(sends=F("sends") + 1)
+        Delivery.objects.filter(pk__in=sent).update(resends=F("resends") + 1)
         Delivery.objects.filter(pk__in=sent, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.QUEUED, first_sent_at=now
+            status=Delivery.Status.QUEUED
         )
     unsent = [pk for pk, _ in claimed if pk not in sent]
     if unsent:
@@ -61,11 +61,11 @@ def replay(deliveries: QuerySet[Delivery]) -> int:
     with transaction.atomic():
         items = list(deliveries.values_list("pk", "queue"))
         Delivery.objects.filter(pk__in=[pk for pk, _ in items]).update(
-            status=Delivery.Status.PENDING,
+            status=Delivery.Status.QUEUED,
             attempts=0,
             finished_at=None,
             latency_ms=None,
-            lease_until=now + DISPATCH_GRACE,
+            lease_until=now + timedelta(seconds=settings.EVENTBUS_LEASE_SECONDS),
         )
         # Max attempts follow the consumer's current policy, if it changed meanwhile.
         transaction.on_commit(lambda: dispatch(items), robust=True)
@@ -105,8 +105,8 @@ def replay_for_consumer(
                     consumer=consumer_name,
                     queue=consumer.queue,
                     max_attempts=consumer.max_attempts,
+                    status=Delivery.Status.QUEUED,
                     created_at=now,
-                    lease_until=now + DISPATCH_GRACE,
                 )
                 for seq in missing.values_list("seq", flat=True).iterator()
             ],

@@ -10,8 +10,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .context import current_causation_id, current_correlation_id, new_id
@@ -20,10 +18,6 @@ from .registry import consumers_for
 from .schema import Event, EventSchemaError
 
 log = logging.getLogger(__name__)
-
-# A just-published delivery is left to the on-commit dispatch for this long before the
-# relay may send it too.
-DISPATCH_GRACE = timedelta(seconds=10)
 
 
 def publish(event: Event, *, occurred_at=None) -> StoredEvent:
@@ -35,9 +29,9 @@ def publish(event: Event, *, occurred_at=None) -> StoredEvent:
     """
     if not isinstance(event, Event):
         raise EventSchemaError(f"publish() takes an Event, not {type(event).__name__}")
-    data = event.to_data()
-    type(event).from_data(data)  # exact keys and types, as a consumer will load it
+    # The payload was type-checked when the (frozen) event was constructed.
     now = timezone.now()
+    lease = now + timedelta(seconds=settings.EVENTBUS_LEASE_SECONDS)
     with transaction.atomic():
         stored = StoredEvent.objects.create(
             id=new_id(),
@@ -45,10 +39,14 @@ def publish(event: Event, *, occurred_at=None) -> StoredEvent:
             version=event.version,
             source=event.source,
             occurred_at=occurred_at or now,
-            data=data,
+            data=event.to_data(),
             correlation_id=current_correlation_id() or new_id(),
             causation_id=current_causation_id() or "",
         )
+        # Rows start as "queued": the send after commit almost always succeeds, and
+        # marking them here saves a write per event. A failed send turns them back to
+        # "pending"; a process that dies between commit and send leaves them to the
+        # relay once their lease runs out.
         deliveries = Delivery.objects.bulk_create(
             [
                 Delivery(
@@ -56,8 +54,9 @@ def publish(event: Event, *, occurred_at=None) -> StoredEvent:
                     consumer=c.name,
                     queue=c.queue,
                     max_attempts=c.max_attempts,
+                    status=Delivery.Status.QUEUED,
                     created_at=now,
-                    lease_until=now + DISPATCH_GRACE,
+                    lease_until=lease,
                 )
                 for c in consumers_for(event.event_type)
             ]
@@ -108,7 +107,7 @@ def send_to_broker(items: Iterable[tuple[int, str]], *, countdown: float | None 
             block=True, timeout=settings.EVENTBUS_BROKER_TIMEOUT
         ) as producer:
             producer.connection.ensure_connection(
-                max_retries=1, timeout=settings.EVENTBUS_BROKER_TIMEOUT
+                max_retries=0, timeout=settings.EVENTBUS_BROKER_TIMEOUT
             )
             for delivery_id, queue in items:
                 deliver.apply_async(
@@ -132,20 +131,12 @@ def send_to_broker(items: Iterable[tuple[int, str]], *, countdown: float | None 
 
 
 def dispatch(items: list[tuple[int, str]]) -> list[int]:
-    """Send fresh (or replayed) deliveries and record which reached the broker."""
+    """Send fresh (or replayed) deliveries; what could not be sent goes to the relay."""
     sent = send_to_broker(items)
-    now = timezone.now()
-    if sent:
-        Delivery.objects.filter(pk__in=sent, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.QUEUED,
-            sends=F("sends") + 1,
-            first_sent_at=Coalesce(F("first_sent_at"), now),
-            lease_until=now + timedelta(seconds=settings.EVENTBUS_LEASE_SECONDS),
-        )
-    unsent = [pk for pk, _ in items if pk not in set(sent)]
-    if unsent:
-        # Let the next relay round pick them up rather than waiting out the grace period.
-        Delivery.objects.filter(pk__in=unsent, status=Delivery.Status.PENDING).update(
-            lease_until=now
+    if len(sent) < len(items):
+        unsent = [pk for pk, _ in items if pk not in set(sent)]
+        # Mark them unsent, due at once: the next relay round picks them up.
+        Delivery.objects.filter(pk__in=unsent, status=Delivery.Status.QUEUED).update(
+            status=Delivery.Status.PENDING, lease_until=timezone.now()
         )
     return sent

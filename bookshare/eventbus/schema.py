@@ -19,6 +19,7 @@ stored at an older version still reach consumers written for the newest.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Callable
@@ -43,9 +44,8 @@ class Event:
     def __post_init__(self) -> None:
         if not dataclasses.is_dataclass(self):  # pragma: no cover - programming error
             raise TypeError(f"{type(self).__name__} must be a dataclass")
-        hints = typing.get_type_hints(type(self))
-        for field in dataclasses.fields(self):
-            _check_value(type(self), field.name, getattr(self, field.name), hints[field.name])
+        for name, hint in _field_hints(type(self)):
+            _check_value(type(self), name, getattr(self, name), hint)
 
     # -- (de)serialisation -------------------------------------------------------------
     def to_data(self) -> dict[str, Any]:
@@ -135,6 +135,12 @@ def load_event(event_type: str, version: int, data: dict, *, target: type[Event]
 
 
 # -- type checking of payload values ---------------------------------------------------
+@functools.cache
+def _field_hints(cls: type) -> tuple[tuple[str, Any], ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+
+
 _SCALARS = (int, str, float, bool)
 
 

@@ -18,3 +18,8 @@ def relay() -> int:
 @shared_task(name="eventbus.cleanup", ignore_result=True)
 def cleanup_events() -> int:
     return cleanup()
+
+
+@shared_task(name="eventbus.noop", acks_late=True, ignore_result=True)
+def noop() -> None:
+    """Does nothing: the baseline in bench/events.py and a broker smoke test."""

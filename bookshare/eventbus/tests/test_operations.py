@@ -36,7 +36,7 @@ def test_relay_sends_only_unfinished_deliveries_whose_lease_ran_out(sent):
     assert relay_once() == 2
     assert sorted(sent) == sorted([due.pk, pending.pk])
     pending.refresh_from_db()
-    assert pending.status == "queued" and pending.sends == 1
+    assert pending.status == "queued" and pending.resends == 1
     assert pending.lease_until > timezone.now()
 
 
@@ -73,7 +73,7 @@ def test_replay_for_consumer_creates_missing_deliveries_in_the_time_range(sent):
     n = replay_for_consumer("test.ping", since=timezone.now() - timedelta(days=1))
     assert n == 1
     assert not Delivery.objects.filter(event=old).exists()
-    assert Delivery.objects.get(event=recent).status == "pending"
+    assert Delivery.objects.get(event=recent).status == "queued"
 
 
 def test_replay_for_unknown_consumer_says_so():

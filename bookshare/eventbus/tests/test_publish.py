@@ -66,8 +66,23 @@ def test_commit_sends_each_delivery_to_the_broker(django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         stored = publish(FannedOut(key="x"))
     assert len(callbacks) == 1
-    statuses = set(Delivery.objects.filter(event=stored).values_list("status", "sends"))
-    assert statuses == {("queued", 1)}
+    assert set(Delivery.objects.filter(event=stored).values_list("status", flat=True)) == {"queued"}
+
+
+def test_a_failed_send_leaves_the_deliveries_due_for_the_relay(
+    django_capture_on_commit_callbacks, redis_server
+):
+    from django.utils import timezone
+
+    from bookshare.testing.worker import use_broker
+
+    with use_broker(redis_server.url):
+        redis_server.stop()
+        with django_capture_on_commit_callbacks(execute=True):
+            stored = publish(FannedOut(key="x"))
+    rows = Delivery.objects.filter(event=stored)
+    assert set(rows.values_list("status", flat=True)) == {"pending"}
+    assert all(d.lease_until <= timezone.now() for d in rows)
 
 
 def test_publish_rejects_a_non_event():

@@ -3,7 +3,7 @@ import time
 
 from bookshare.eventbus import consumer
 
-from .events import FannedOut, FlakyHappened, Pinged, RenamedV2, WidgetCreated
+from .events import FannedOut, FlakyHappened, Nooped, Pinged, RenamedV2, WidgetCreated
 from .models import Effect, FailPlan
 
 
@@ -53,3 +53,8 @@ def on_widget(event: WidgetCreated, envelope: dict) -> None:
 @consumer(RenamedV2, queue="default", name="test.renamed")
 def on_renamed(event: RenamedV2, envelope: dict) -> None:
     Effect.objects.create(consumer="renamed", key=f"{event.first_name}|{event.last_name}")
+
+
+@consumer(Nooped, queue="default", name="test.noop")
+def on_noop(event: Nooped, envelope: dict) -> None:
+    """Does nothing (the benchmark's consumer)."""

@@ -60,3 +60,13 @@ class RenamedV2(Event):
 def _renamed_v1_to_v2(data: dict) -> dict:
     first, _, last = data.pop("name").partition(" ")
     return {"first_name": first, "last_name": last}
+
+
+@event
+class Nooped(Event):
+    """For bench/events.py: a consumer that does nothing."""
+
+    event_type = "test.Nooped"
+    source = "tests"
+
+    n: int
