@@ -232,7 +232,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"correlation": {"()": "bookshare.eventbus.context.CorrelationIdLogFilter"}},
+    "filters": {
+        "correlation": {"()": "bookshare.eventbus.context.CorrelationIdLogFilter"},
+        "housekeeping": {"()": "bookshare.eventbus.context.QuietHousekeepingFilter"},
+    },
     "formatters": {
         "standard": {
             "format": "%(asctime)s %(levelname)s %(processName)s [%(correlation_id)s] "
@@ -243,7 +246,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "standard",
-            "filters": ["correlation"],
+            "filters": ["correlation", "housekeeping"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

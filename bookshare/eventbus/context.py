@@ -55,3 +55,19 @@ class CorrelationIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.correlation_id = correlation_id_var.get() or "-"
         return True
+
+
+class QuietHousekeepingFilter(logging.Filter):
+    """Drops the INFO lines Celery writes every few seconds for the relay's beat task.
+
+    Relay rounds that send something still log (from the relay itself), as does any
+    failure; only the routine "sending / received / succeeded" chatter goes.
+    """
+
+    MARKERS = ("eventbus.relay[", "(eventbus.relay)")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        message = record.getMessage()
+        return not any(marker in message for marker in self.MARKERS)
