@@ -20,9 +20,11 @@ log = logging.getLogger(__name__)
 def relay_once(*, limit: int | None = None) -> int:
     """Send again every unfinished delivery whose lease has run out. Returns how many.
 
-    Rows are claimed by moving their lease forward inside a transaction; on PostgreSQL
-    with SELECT ... FOR UPDATE SKIP LOCKED, so two relays running at once never claim
-    the same delivery in the same round.
+    Rows are claimed, and marked as sent, inside one transaction before anything goes to
+    the broker, so no row is locked after its message is out (a fast worker would find it
+    locked and take it for a duplicate). On PostgreSQL the claim uses SELECT ... FOR
+    UPDATE SKIP LOCKED, so two relays running at once never send the same delivery in
+    the same round. What cannot be sent is put back to "pending", due at once.
     """
     limit = limit or settings.EVENTBUS_RELAY_BATCH
     now = timezone.now()
@@ -32,26 +34,24 @@ def relay_once(*, limit: int | None = None) -> int:
         )
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
-        claimed = list(qs.values_list("pk", "queue")[:limit])
+        claimed = list(qs.values_list("pk", "queue", "status")[:limit])
         if not claimed:
             return 0
-        Delivery.objects.filter(pk__in=[pk for pk, _ in claimed]).update(
-            lease_until=now + timedelta(seconds=settings.EVENTBUS_LEASE_SECONDS)
-        )
-    sent = set(send_to_broker(claimed))
-    if sent:
-        Delivery.objects.filter(pk__in=sent).update(resends=F("resends") + 1)
-        Delivery.objects.filter(pk__in=sent, status=Delivery.Status.PENDING).update(
+        pks = [pk for pk, _, _ in claimed]
+        lease = now + timedelta(seconds=settings.EVENTBUS_LEASE_SECONDS)
+        Delivery.objects.filter(pk__in=pks).update(lease_until=lease, resends=F("resends") + 1)
+        Delivery.objects.filter(pk__in=pks, status=Delivery.Status.PENDING).update(
             status=Delivery.Status.QUEUED
         )
-    unsent = [pk for pk, _ in claimed if pk not in sent]
+    items = [(pk, queue) for pk, queue, _ in claimed]
+    sent = set(send_to_broker(items))
+    unsent = [pk for pk in pks if pk not in sent]
     if unsent:
-        # Broker still down: try these again next round.
+        # Broker still down: mark them unsent and due, for the next round.
         Delivery.objects.filter(pk__in=unsent, status__in=Delivery.UNFINISHED).update(
-            lease_until=now
+            status=Delivery.Status.PENDING, lease_until=now, resends=F("resends") - 1
         )
-    if claimed:
-        log.info("relay: %d due, %d sent", len(claimed), len(sent))
+    log.info("relay: %d due, %d sent", len(claimed), len(sent))
     return len(sent)
 
 

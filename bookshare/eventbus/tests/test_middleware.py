@@ -51,3 +51,21 @@ def test_log_records_carry_the_correlation_id():
 def test_raw_fixture_saves_publish_nothing():
     post_save.send(Widget, instance=Widget(pk=99, name="fixture"), created=True, raw=True)
     assert not StoredEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("message", "level", "kept"),
+    [
+        ("Task eventbus.relay[abc] succeeded in 0.01s: 0", logging.INFO, False),
+        ("Scheduler: Sending due task eventbus-relay (eventbus.relay)", logging.INFO, False),
+        ("Task eventbus.relay[abc] raised unexpected: OperationalError", logging.ERROR, True),
+        ("Task eventbus.deliver[abc] succeeded in 0.01s: 'done'", logging.INFO, True),
+    ],
+)
+def test_routine_relay_chatter_is_dropped_but_failures_and_deliveries_are_kept(
+    message, level, kept
+):
+    from bookshare.eventbus.context import QuietHousekeepingFilter
+
+    record = logging.LogRecord("celery", level, __file__, 1, message, None, None)
+    assert QuietHousekeepingFilter().filter(record) is kept
