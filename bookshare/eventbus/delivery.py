@@ -89,35 +89,40 @@ def run_delivery(delivery_id: int) -> str:
 
 def _record_failure(delivery_id: int, exc: Exception) -> str:
     error = "".join(traceback.format_exception(exc))[-4000:]
-    retry_in: float | None = None
     with transaction.atomic():
         delivery = _locked(delivery_id)
         if delivery is None or delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD):
             return "busy"  # a duplicate message got to it meanwhile
-        delivery.attempts += 1
-        if delivery.attempts >= delivery.max_attempts:
-            outcome = _finish(delivery, dead=True, error=error)
-            log.error("delivery %s dead after %d attempts: %s", delivery.pk, delivery.attempts, exc)
-        else:
-            retry_in = backoff_seconds(delivery.attempts)
-            delivery.status = Delivery.Status.RETRYING
-            delivery.last_error = error
-            delivery.lease_until = timezone.now() + timedelta(
-                seconds=retry_in + settings.EVENTBUS_LEASE_SECONDS
-            )
-            outcome = "retry"
-            log.warning(
-                "delivery %s failed (attempt %d/%d), retrying in %.1fs: %s",
-                delivery.pk,
-                delivery.attempts,
-                delivery.max_attempts,
-                retry_in,
-                exc,
-            )
-        _save(delivery)
-        if retry_in is not None:
-            item = [(delivery.pk, delivery.queue)]
-            transaction.on_commit(lambda: _send_retry(item, retry_in), robust=True)
+        with bound(correlation_id=delivery.event.correlation_id, causation_id=None):
+            return _note_failure(delivery, exc, error)
+
+
+def _note_failure(delivery: Delivery, exc: Exception, error: str) -> str:
+    retry_in: float | None = None
+    delivery.attempts += 1
+    if delivery.attempts >= delivery.max_attempts:
+        outcome = _finish(delivery, dead=True, error=error)
+        log.error("delivery %s dead after %d attempts: %s", delivery.pk, delivery.attempts, exc)
+    else:
+        retry_in = backoff_seconds(delivery.attempts)
+        delivery.status = Delivery.Status.RETRYING
+        delivery.last_error = error
+        delivery.lease_until = timezone.now() + timedelta(
+            seconds=retry_in + settings.EVENTBUS_LEASE_SECONDS
+        )
+        outcome = "retry"
+        log.warning(
+            "delivery %s failed (attempt %d/%d), retrying in %.1fs: %s",
+            delivery.pk,
+            delivery.attempts,
+            delivery.max_attempts,
+            retry_in,
+            exc,
+        )
+    _save(delivery)
+    if retry_in is not None:
+        item = [(delivery.pk, delivery.queue)]
+        transaction.on_commit(lambda: _send_retry(item, retry_in), robust=True)
     return outcome
 
 

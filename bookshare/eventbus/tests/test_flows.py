@@ -90,8 +90,12 @@ def test_flaky_consumer_succeeds_on_the_third_attempt(isolated_broker):
     url, env = isolated_broker
     FailPlan.objects.create(key="flaky", failures_left=2)
     stored = publish(FlakyHappened(key="flaky"))
-    with Worker(broker_url=url, env={**FAST, **env}, name="flaky"):
+    with Worker(broker_url=url, env={**FAST, **env}, name="flaky") as worker:
         wait_until(done(stored), timeout=60, message="flaky delivery done")
+    # The worker's log lines about this delivery carry the event's correlation id.
+    failure_lines = [line for line in worker.output().splitlines() if "failed (attempt" in line]
+    assert len(failure_lines) == 2
+    assert all(f"[{stored.correlation_id}]" in line for line in failure_lines)
     delivery = stored.deliveries.get()
     assert delivery.attempts == 3
     assert "planned failure 2" in delivery.last_error
