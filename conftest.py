@@ -5,11 +5,16 @@ import pytest
 
 @pytest.fixture(scope="session")
 def bus_worker(django_db_setup, django_db_blocker):
-    """One real Celery worker on every queue, for flow tests (transactional_db)."""
-    from bookshare.testing.worker import Worker, purge_broker
+    """One real Celery worker on every queue but `email`, for flow tests (transactional_db).
+
+    As in production, email has a worker of its own: tests that need mail start one
+    with an SMTP server of their own (see accounts' flow tests).
+    """
+    from bookshare.testing.worker import ALL_QUEUES, Worker, purge_broker
 
     purge_broker()
-    worker = Worker(name="session").start()
+    queues = ",".join(q for q in ALL_QUEUES.split(",") if q != "email")
+    worker = Worker(queues=queues, name="session").start()
     yield worker
     worker.stop()
 
