@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import traceback
 from datetime import timedelta
 
@@ -29,6 +30,13 @@ def backoff_seconds(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
 
+# A locked delivery row is most often the publisher marking a just-sent delivery "queued"
+# (a few milliseconds after the message reached the broker), not another worker running
+# it. Before answering "busy" (and dropping the message, leaving the delivery to the
+# relay a lease later), look again after these pauses: about 0.75 s in all.
+BUSY_RETRY_PAUSES = (0.05, 0.1, 0.2, 0.4)
+
+
 def run_delivery(delivery_id: int) -> str:
     """Run a delivery's consumer once, unless it is finished or running elsewhere.
 
@@ -36,6 +44,16 @@ def run_delivery(delivery_id: int) -> str:
     a repeated message (redelivery, relay, duplicate) finds it done and does nothing.
     Returns what happened: "done", "retry", "dead", "skipped", "busy" or "missing".
     """
+    outcome = _run_delivery_once(delivery_id)
+    for pause in BUSY_RETRY_PAUSES:
+        if outcome != "busy":
+            break
+        time.sleep(pause)
+        outcome = _run_delivery_once(delivery_id)
+    return outcome
+
+
+def _run_delivery_once(delivery_id: int) -> str:
     retry_in: float | None = None
     with transaction.atomic():
         qs = Delivery.objects.select_related("event")
