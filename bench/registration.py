@@ -287,7 +287,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--registrations", type=int, default=200)
     parser.add_argument("--backlog", type=int, default=10_000)
-    parser.add_argument("--backlog-registrations", type=int, default=100)
+    parser.add_argument("--backlog-registrations", type=int, default=200)
     parser.add_argument("--email-concurrency", type=int, default=4)
     parser.add_argument("--web-workers", type=int, default=2)
     args = parser.parse_args()
