@@ -1,7 +1,24 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import User
+from . import clock
+from .models import PasswordResetEmail, User, VerificationCode, VerificationRecord
+from .services import verification_code_request
+
+
+class VerifiedFilter(admin.SimpleListFilter):
+    title = "email verified"
+    parameter_name = "verified"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Verified"), ("no", "Not verified"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(email_verified_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(email_verified_at__isnull=True)
+        return queryset
 
 
 @admin.register(User)
@@ -9,14 +26,105 @@ class UserAdmin(DjangoUserAdmin):
     list_display = (
         "username",
         "email",
+        "verified",
         "email_verified_at",
         "date_joined",
         "last_login",
+        "is_active",
         "is_staff",
     )
-    list_filter = ("is_staff", "is_active", "date_joined")
+    list_filter = (VerifiedFilter, "is_active", "is_staff", "date_joined", "last_login")
+    search_fields = ("username", "email")
+    ordering = ("-date_joined",)
+    date_hierarchy = "date_joined"
+    readonly_fields = ("date_joined", "last_login")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         ("Profile", {"fields": ("email_verified_at", "bio", "favourite_genres")}),
     )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
     filter_horizontal = ("groups", "user_permissions", "favourite_genres")
+    actions = ("send_verification_code",)
+
+    @admin.display(boolean=True, description="verified", ordering="email_verified_at")
+    def verified(self, obj):
+        return obj.is_verified
+
+    def save_model(self, request, obj, form, change):
+        # A member created by staff has an address staff vouch for: no code is emailed.
+        if not change and obj.email_verified_at is None:
+            obj.email_verified_at = clock.now()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Send a new verification code")
+    def send_verification_code(self, request, queryset):
+        sent = skipped = 0
+        for user in queryset:
+            result = verification_code_request(
+                user=user, enforce_limits=False, detail=f"by staff {request.user.username}"[:200]
+            )
+            if result.sent:
+                sent += 1
+            else:
+                skipped += 1
+        if sent:
+            self.message_user(request, f"A new code is on its way to {sent} member(s).")
+        if skipped:
+            self.message_user(
+                request, f"{skipped} member(s) are already verified: no code sent.", messages.INFO
+            )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records for inspection only: nobody adds, edits or deletes them by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(VerificationRecord)
+class VerificationRecordAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "kind", "ip", "detail", "code")
+    list_filter = ("kind", "created_at")
+    search_fields = ("user__username", "user__email", "ip")
+    list_select_related = ("user", "code")
+    date_hierarchy = "created_at"
+
+
+@admin.register(VerificationCode)
+class VerificationCodeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "user",
+        "email",
+        "status",
+        "failed_attempts",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "finished_at",
+    )
+    list_filter = ("status", "created_at")
+    search_fields = ("user__username", "email", "event_id")
+    list_select_related = ("user",)
+    exclude = ("code_hash",)
+
+
+@admin.register(PasswordResetEmail)
+class PasswordResetEmailAdmin(ReadOnlyAdmin):
+    list_display = ("sent_at", "user", "email", "event_id")
+    search_fields = ("user__username", "email")
+    list_select_related = ("user",)

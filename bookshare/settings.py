@@ -265,3 +265,23 @@ CELERY_BEAT_SCHEDULE = {
     "eventbus-relay": {"task": "eventbus.relay", "schedule": EVENTBUS_RELAY_INTERVAL},
     "eventbus-cleanup": {"task": "eventbus.cleanup", "schedule": 60 * 60 * 6},
 }
+
+# --- Accounts ----------------------------------------------------------------------------
+# One-time verification codes (see docs/accounts.md).
+ACCOUNTS_CODE_TTL_SECONDS = 10 * 60  # a code is valid for 10 minutes
+ACCOUNTS_CODE_MAX_FAILURES = 5  # wrong tries before a code is dead
+ACCOUNTS_RESEND_COOLDOWN_SECONDS = 60  # at most one new code a minute per account …
+ACCOUNTS_RESEND_PER_HOUR = 5  # … and five an hour
+# Per-client-address limits on POSTs, as (requests, window seconds), counted in the cache.
+ACCOUNTS_RATELIMIT_ENABLED = env.bool("ACCOUNTS_RATELIMIT_ENABLED", default=True)
+ACCOUNTS_RATE_LIMITS = {
+    "register": (10, 60 * 60),
+    "login": (20, 5 * 60),
+    "verify": (30, 10 * 60),
+    "resend": (10, 60 * 60),
+    "password_reset": (10, 60 * 60),
+}
+# Behind a reverse proxy that sets X-Forwarded-For, the client is the last address it added.
+ACCOUNTS_TRUST_X_FORWARDED_FOR = env.bool("ACCOUNTS_TRUST_X_FORWARDED_FOR", default=False)
+# Password-reset links work for 2 hours (Django's default is 3 days).
+PASSWORD_RESET_TIMEOUT = 2 * 60 * 60

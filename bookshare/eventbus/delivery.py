@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import traceback
 from datetime import timedelta
 
@@ -37,6 +38,13 @@ def _locked(delivery_id: int) -> Delivery | None:
     return qs.filter(pk=delivery_id).first()
 
 
+# A delivery row can be locked for a moment by something other than a worker running it
+# (a relay or replay updating it in the same instant). Before answering "busy" (and
+# dropping the message, leaving the delivery to the relay a lease later), look again
+# after these pauses: about 0.75 s in all. A real duplicate of a running delivery costs
+# that much worker time; a lost delivery would cost a whole lease.
+BUSY_RETRY_PAUSES = (0.05, 0.1, 0.2, 0.4)
+
 _SAVED = ("status", "attempts", "last_error", "finished_at", "latency_ms", "lease_until")
 
 
@@ -54,6 +62,16 @@ def run_delivery(delivery_id: int) -> str:
     failure is recorded in a second one. Returns what happened: "done", "retry",
     "dead", "skipped", "busy" or "missing".
     """
+    outcome = _run_delivery_once(delivery_id)
+    for pause in BUSY_RETRY_PAUSES:
+        if outcome != "busy":
+            break
+        time.sleep(pause)
+        outcome = _run_delivery_once(delivery_id)
+    return outcome
+
+
+def _run_delivery_once(delivery_id: int) -> str:
     try:
         with transaction.atomic():
             delivery = _locked(delivery_id)

@@ -115,3 +115,34 @@ def test_delivery_lease_for_retry_covers_the_backoff(settings):
     d.refresh_from_db()
     assert d.lease_until >= before + timedelta(seconds=30)
     assert Delivery.objects.get(pk=d.pk).status == "retrying"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_locked_for_a_moment_is_waited_for_not_dropped():
+    """The publisher marks a delivery queued just after sending it; a fast worker that
+    finds the row locked by that update must run it, not answer "busy" and drop it."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from bookshare.testing import require_postgres
+
+    require_postgres()
+    d = DeliveryFactory(event__data={"key": "locked"})
+    locked = threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                Delivery.objects.select_for_update().get(pk=d.pk)
+                locked.set()
+                time.sleep(0.2)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    assert locked.wait(10)
+    assert run_delivery(d.pk) == "done"
+    holder.join()

@@ -1,0 +1,43 @@
+"""Events the accounts app publishes. Frozen, typed, versioned (see bookshare.eventbus)."""
+
+from bookshare.eventbus import Event, event
+
+
+@event
+class UserRegistered(Event):
+    """A member account was created (from the user's post_save). Sends the first code."""
+
+    event_type = "UserRegistered"
+    version = 1
+    source = "accounts"
+
+    user_id: int
+    email: str
+    username: str
+
+
+@event
+class VerificationCodeRequested(Event):
+    """A member (or staff in the admin) asked for a new verification code."""
+
+    event_type = "VerificationCodeRequested"
+    version = 1
+    source = "accounts"
+
+    user_id: int
+    email: str
+
+
+@event
+class PasswordResetRequested(Event):
+    """Someone asked for a password-reset link for this member's address.
+
+    Carries no token: the consumer makes the token when it sends the email, so no
+    reset link is ever stored in the event log.
+    """
+
+    event_type = "PasswordResetRequested"
+    version = 1
+    source = "accounts"
+
+    user_id: int

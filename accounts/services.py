@@ -1,0 +1,301 @@
+"""Write paths of the accounts app: registration, codes, password reset, profiles.
+
+Keyword-only arguments, `<entity>_<action>` names. Emails are only ever sent from the
+`*_send` functions, which run inside the `email` queue's consumers (accounts/consumers.py),
+never in a web request.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from bookshare.eventbus import publish
+
+from . import clock
+from .codes import code_generate, code_hash, code_is_well_formed, code_matches, code_normalize
+from .events import PasswordResetRequested, VerificationCodeRequested
+from .models import PasswordResetEmail, User, VerificationCode, VerificationRecord
+from .selectors import verification_code_current, verification_resend_wait
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_EMAIL = "An account with this email address already exists. Try signing in."
+DUPLICATE_USERNAME = "This username is taken. Please choose another."
+
+
+# -- registration -------------------------------------------------------------------------
+def user_register(*, email: str, username: str, password: str, ip: str | None = None) -> User:
+    """Create an unverified member. Saving publishes UserRegistered (accounts/signals.py),
+    whose consumer emails the first code. Raises ValidationError on a duplicate."""
+    user = User(email=email, username=username)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+            _record(user=user, kind=VerificationRecord.Kind.REQUESTED, ip=ip)
+    except IntegrityError:
+        # Another request took the address or the name between the form's check and now.
+        if User.objects.filter(email__iexact=user.email).exists():
+            raise ValidationError({"email": DUPLICATE_EMAIL}) from None
+        raise ValidationError({"username": DUPLICATE_USERNAME}) from None
+    return user
+
+
+# -- asking for a code --------------------------------------------------------------------
+@dataclass(frozen=True)
+class CodeRequest:
+    """Outcome of asking for a new code: "sent", "cooldown" or "already_verified"."""
+
+    outcome: str
+    wait_seconds: int = 0
+
+    @property
+    def sent(self) -> bool:
+        return self.outcome == "sent"
+
+
+def verification_code_request(
+    *, user: User, ip: str | None = None, enforce_limits: bool = True, detail: str = ""
+) -> CodeRequest:
+    """Ask the email worker for a new code (it replaces the current one when sent).
+
+    Members may ask once a minute and five times an hour; staff (enforce_limits=False)
+    may always ask. The member's row is locked, so two requests at once count as two.
+    """
+    with transaction.atomic():
+        member = User.objects.select_for_update().get(pk=user.pk)
+        if member.is_verified:
+            return CodeRequest("already_verified")
+        if enforce_limits:
+            wait = verification_resend_wait(user=member)
+            if wait:
+                return CodeRequest("cooldown", wait_seconds=wait)
+        _record(user=member, kind=VerificationRecord.Kind.RESENT, ip=ip, detail=detail)
+        publish(VerificationCodeRequested(user_id=member.pk, email=member.email))
+    return CodeRequest("sent", wait_seconds=settings.ACCOUNTS_RESEND_COOLDOWN_SECONDS)
+
+
+# -- sending a code (inside the email consumer) -------------------------------------------
+def verification_code_send(
+    *, user_id: int, event_id: str, requested_at: datetime
+) -> VerificationCode | None:
+    """Make a fresh code for the member and email it, at most once per event.
+
+    Runs inside the consumer's transaction: the code row (keyed by the event id) and its
+    `sent_at` commit together with the delivery being marked done. Sends nothing when the
+    event already has its code, a newer request has already been served, or the member
+    is gone or already verified. A failure to send rolls the new code back (and retries).
+    """
+    event_uuid = uuid.UUID(str(event_id))
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user is None or user.is_verified:
+            return None
+        if VerificationCode.objects.filter(event_id=event_uuid).exists():
+            return None
+        if VerificationCode.objects.filter(user=user, requested_at__gt=requested_at).exists():
+            return None
+        now = clock.now()
+        VerificationCode.objects.filter(user=user, status=VerificationCode.Status.ACTIVE).update(
+            status=VerificationCode.Status.SUPERSEDED, finished_at=now
+        )
+        plain = code_generate()
+        code = VerificationCode.objects.create(
+            user=user,
+            event_id=event_uuid,
+            requested_at=requested_at,
+            email=user.email,
+            code_hash=code_hash(salt=str(event_uuid), code=plain),
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.ACCOUNTS_CODE_TTL_SECONDS),
+        )
+        _email_send(
+            to=user.email,
+            template="accounts/email/verification_code",
+            context={
+                "user": user,
+                "code": plain,
+                "valid_minutes": settings.ACCOUNTS_CODE_TTL_SECONDS // 60,
+                "verify_url": settings.SITE_URL.rstrip("/") + reverse("accounts:verify"),
+            },
+        )
+        code.sent_at = clock.now()
+        code.save(update_fields=["sent_at"])
+        _record(user=user, kind=VerificationRecord.Kind.SENT, code=code)
+    log.info("verification code sent to user %s for event %s", user.pk, event_uuid)
+    return code
+
+
+# -- checking a code ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class CodeCheck:
+    """Outcome of entering a code.
+
+    outcome: "verified", "wrong" (tries_left says how many remain), "locked" (too many
+    wrong tries: a new code is needed), "expired", "no_code" (none sent yet) or
+    "already_verified".
+    """
+
+    outcome: str
+    tries_left: int = 0
+
+    @property
+    def verified(self) -> bool:
+        return self.outcome == "verified"
+
+
+def verification_code_check(*, user: User, code: str, ip: str | None = None) -> CodeCheck:
+    """Check a typed code against the member's current code, in constant time.
+
+    A right code verifies the address once (the code is then used up). A wrong one counts
+    against the code; the ACCOUNTS_CODE_MAX_FAILURES-th wrong try locks it for good.
+    Every outcome is recorded (without the code) for the admin.
+    """
+    typed = code_normalize(code)
+    kind = VerificationRecord.Kind
+    max_failures = settings.ACCOUNTS_CODE_MAX_FAILURES
+    with transaction.atomic():
+        member = User.objects.select_for_update().get(pk=user.pk)
+        if member.is_verified:
+            return CodeCheck("already_verified")
+        now = clock.now()
+        current = verification_code_current(user=member)
+        if current is not None:
+            current = VerificationCode.objects.select_for_update().get(pk=current.pk)
+        if current is None:
+            _record(user=member, kind=kind.REFUSED, ip=ip, detail="no code sent yet")
+            return CodeCheck("no_code")
+        if current.status == VerificationCode.Status.LOCKED:
+            _record(user=member, kind=kind.REFUSED, ip=ip, code=current, detail="code locked")
+            return CodeCheck("locked")
+        if current.status == VerificationCode.Status.EXPIRED or current.expires_at <= now:
+            if current.status != VerificationCode.Status.EXPIRED:
+                current.status = VerificationCode.Status.EXPIRED
+                current.finished_at = now
+                current.save(update_fields=["status", "finished_at"])
+            _record(user=member, kind=kind.EXPIRED, ip=ip, code=current)
+            return CodeCheck("expired")
+
+        right = code_is_well_formed(typed) and code_matches(
+            salt=str(current.event_id), code=typed, stored_hash=current.code_hash
+        )
+        if right:
+            current.status = VerificationCode.Status.USED
+            current.finished_at = now
+            current.save(update_fields=["status", "finished_at"])
+            member.email_verified_at = now
+            member.save(update_fields=["email_verified_at"])
+            user.email_verified_at = now
+            _record(user=member, kind=kind.SUCCEEDED, ip=ip, code=current)
+            return CodeCheck("verified")
+
+        current.failed_attempts += 1
+        tries_left = max(0, max_failures - current.failed_attempts)
+        _record(
+            user=member, kind=kind.FAILED, ip=ip, code=current, detail=f"{tries_left} tries left"
+        )
+        if tries_left == 0:
+            current.status = VerificationCode.Status.LOCKED
+            current.finished_at = now
+            _record(user=member, kind=kind.LOCKED, ip=ip, code=current)
+        current.save(update_fields=["failed_attempts", "status", "finished_at"])
+        return CodeCheck("locked" if tries_left == 0 else "wrong", tries_left=tries_left)
+
+
+def user_mark_verified(*, user: User) -> User:
+    """Mark an address verified without a code (staff, demo data)."""
+    if not user.is_verified:
+        user.email_verified_at = clock.now()
+        user.save(update_fields=["email_verified_at"])
+    return user
+
+
+# -- password reset -----------------------------------------------------------------------
+def password_reset_request(*, users) -> int:
+    """Ask the email worker to send each of these members a reset link. Returns how many."""
+    count = 0
+    with transaction.atomic():
+        for user in users:
+            publish(PasswordResetRequested(user_id=user.pk))
+            count += 1
+    return count
+
+
+def password_reset_send(*, user_id: int, event_id: str) -> PasswordResetEmail | None:
+    """Email a reset link (made now, never stored), at most once per event."""
+    event_uuid = uuid.UUID(str(event_id))
+    with transaction.atomic():
+        if PasswordResetEmail.objects.filter(event_id=event_uuid).exists():
+            return None
+        user = User.objects.filter(pk=user_id, is_active=True).first()
+        if user is None or not user.has_usable_password() or not user.email:
+            return None
+        path = reverse(
+            "accounts:password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        )
+        _email_send(
+            to=user.email,
+            template="accounts/email/password_reset",
+            context={
+                "user": user,
+                "reset_url": settings.SITE_URL.rstrip("/") + path,
+                "valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+            },
+        )
+        sent = PasswordResetEmail.objects.create(
+            event_id=event_uuid, user=user, email=user.email, sent_at=clock.now()
+        )
+    return sent
+
+
+# -- profile ------------------------------------------------------------------------------
+def user_profile_update(*, user: User, bio: str, favourite_genres) -> User:
+    with transaction.atomic():
+        user.bio = bio
+        user.save(update_fields=["bio"])
+        user.favourite_genres.set(favourite_genres)
+    return user
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _record(
+    *,
+    user: User,
+    kind: str,
+    ip: str | None = None,
+    code: VerificationCode | None = None,
+    detail: str = "",
+) -> VerificationRecord:
+    return VerificationRecord.objects.create(
+        user=user, kind=kind, ip=ip, code=code, detail=detail[:200], created_at=clock.now()
+    )
+
+
+def _email_send(*, to: str, template: str, context: dict) -> None:
+    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"{template}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.send(fail_silently=False)

@@ -1,0 +1,37 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from accounts import demo
+from accounts.models import User
+from bookshare.eventbus.models import StoredEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def run_seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_creates_verified_members_and_prints_the_password():
+    output = run_seed()
+    assert demo.DEMO_PASSWORD in output
+    members = User.objects.filter(username__in=[m[0] for m in demo.MEMBERS])
+    assert members.count() == len(demo.MEMBERS)
+    assert all(m.is_verified and m.check_password(demo.DEMO_PASSWORD) for m in members)
+
+
+def test_seed_is_idempotent():
+    run_seed()
+    run_seed()
+    assert User.objects.count() == len(demo.MEMBERS)
+    assert StoredEvent.objects.filter(type="UserRegistered").count() == len(demo.MEMBERS)
+
+
+def test_seeded_members_get_genres_once_the_genres_exist():
+    run_seed()
+    run_seed()
+    assert User.objects.get(username="ada").favourite_genres.exists()
