@@ -218,10 +218,15 @@ class use_broker:  # noqa: N801 - used like a function
         }
 
     def _reset(self) -> None:
+        from kombu import pools
+
         from bookshare.eventbus.publisher import reset_broker_cooldown
 
+        # kombu keeps producer pools in a process-wide registry keyed by connection
+        # parameters; clear it with the app's own pools so nothing holds a stale one.
         if self.app._pool is not None:
             self.app._pool.force_close_all()
+        pools.reset()
         self.app._pool = None
         self.app.amqp._producer_pool = None
         reset_broker_cooldown()
