@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
 import traceback
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from .context import bound
-from .models import Delivery
+from .models import Delivery, StoredEvent
 from .registry import get_consumer
 from .schema import load_event
 
@@ -30,12 +32,95 @@ def backoff_seconds(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
 
+# Every column _save() writes is read here, so a save never clobbers one with a default.
+_D_COLUMNS = (
+    "id",
+    "consumer",
+    "queue",
+    "max_attempts",
+    "status",
+    "attempts",
+    "last_error",
+    "finished_at",
+    "latency_ms",
+    "lease_until",
+)
+_E_COLUMNS = (
+    "seq",
+    "id",
+    "type",
+    "version",
+    "source",
+    "occurred_at",
+    "data",
+    "correlation_id",
+    "causation_id",
+)
+_lock_sql_cache: dict[str, str] = {}
+
+
+def _lock_sql() -> str:
+    """SELECT of a delivery and its event, locking the delivery row where supported.
+
+    Written once per database vendor from the models' metadata: the ORM's query
+    compilation costs more CPU than the database work on this path, which every
+    delivery takes.
+    """
+    sql = _lock_sql_cache.get(connection.vendor)
+    if sql is None:
+        q = connection.ops.quote_name
+        d_cols = ", ".join(f"d.{q(Delivery._meta.get_field(c).column)}" for c in _D_COLUMNS)
+        e_cols = ", ".join(f"e.{q(StoredEvent._meta.get_field(c).column)}" for c in _E_COLUMNS)
+        fk = q(Delivery._meta.get_field("event").column)
+        sql = (
+            # Identifiers from model metadata, quoted; the id is a bound parameter.
+            f"SELECT {d_cols}, {e_cols} FROM {q(Delivery._meta.db_table)} d "  # noqa: S608
+            f"INNER JOIN {q(StoredEvent._meta.db_table)} e ON e.{q('seq')} = d.{fk} "
+            f"WHERE d.{q('id')} = %s"
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            sql += " FOR UPDATE OF d SKIP LOCKED"
+        _lock_sql_cache[connection.vendor] = sql
+    return sql
+
+
 def _locked(delivery_id: int) -> Delivery | None:
-    """The delivery row, locked for this transaction; None if another worker holds it."""
-    qs = Delivery.objects.select_related("event")
-    if connection.features.has_select_for_update_skip_locked:
-        qs = qs.select_for_update(skip_locked=True, of=("self",))
-    return qs.filter(pk=delivery_id).first()
+    """The delivery row with its event, locked for this transaction.
+
+    None if there is no such row or another worker holds its lock (on PostgreSQL).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(), [delivery_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    d = dict(zip(_D_COLUMNS, row[: len(_D_COLUMNS)], strict=True))
+    e = dict(zip(_E_COLUMNS, row[len(_D_COLUMNS) :], strict=True))
+    event = StoredEvent(
+        seq=e["seq"],
+        id=e["id"] if isinstance(e["id"], uuid.UUID) else uuid.UUID(str(e["id"])),
+        type=e["type"],
+        version=e["version"],
+        source=e["source"],
+        occurred_at=_aware(e["occurred_at"]),
+        data=json.loads(e["data"]) if isinstance(e["data"], str | bytes) else e["data"],
+        correlation_id=e["correlation_id"],
+        causation_id=e["causation_id"],
+    )
+    d["finished_at"] = _aware(d["finished_at"])
+    d["lease_until"] = _aware(d["lease_until"])
+    return Delivery(event=event, **d)
+
+
+def _aware(value):
+    """A datetime as the ORM would give it (SQLite hands back naive UTC, or text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
 
 
 # A delivery row can be locked for a moment by something other than a worker running it
@@ -49,8 +134,24 @@ _SAVED = ("status", "attempts", "last_error", "finished_at", "latency_ms", "leas
 
 
 def _save(delivery: Delivery) -> None:
-    # A plain UPDATE: no model signals, no save() machinery on the hot path.
-    Delivery.objects.filter(pk=delivery.pk).update(**{f: getattr(delivery, f) for f in _SAVED})
+    """A plain UPDATE of the outcome columns (no model signals, no query compilation)."""
+    q = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = _save_sql_cache.get(connection.vendor)
+    if sql is None:
+        sets = ", ".join(f"{q(Delivery._meta.get_field(f).column)} = %s" for f in _SAVED)
+        # Identifiers from model metadata, quoted; values are bound parameters.
+        sql = f"UPDATE {q(Delivery._meta.db_table)} SET {sets} WHERE {q('id')} = %s"  # noqa: S608
+        _save_sql_cache[connection.vendor] = sql
+    values = []
+    for name in _SAVED:
+        value = getattr(delivery, name)
+        values.append(adapt(value) if isinstance(value, datetime) else value)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, delivery.pk])
+
+
+_save_sql_cache: dict[str, str] = {}
 
 
 def run_delivery(delivery_id: int) -> str:

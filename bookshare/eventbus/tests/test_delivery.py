@@ -146,3 +146,17 @@ def test_a_delivery_locked_for_a_moment_is_waited_for_not_dropped():
     assert locked.wait(10)
     assert run_delivery(d.pk) == "done"
     holder.join()
+
+
+def test_success_after_a_failure_keeps_the_last_error_and_times_consistent():
+    FailPlan.objects.create(key="f", failures_left=1)
+    d = DeliveryFactory(
+        consumer="test.flaky", event__type="test.FlakyHappened", event__data={"key": "f"}
+    )
+    run_delivery(d.pk)
+    run_delivery(d.pk)
+    d.refresh_from_db()
+    assert d.status == "done"
+    assert "planned failure 1" in d.last_error  # what went wrong before stays visible
+    assert d.finished_at >= d.event.occurred_at
+    assert d.latency_ms == int((d.finished_at - d.event.occurred_at).total_seconds() * 1000)
