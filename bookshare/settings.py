@@ -258,3 +258,11 @@ CELERY_BEAT_SCHEDULE = {
     "eventbus-relay": {"task": "eventbus.relay", "schedule": EVENTBUS_RELAY_INTERVAL},
     "eventbus-cleanup": {"task": "eventbus.cleanup", "schedule": 60 * 60 * 6},
 }
+
+# --- Books ------------------------------------------------------------------------------
+# Posts per page on the home, genre, book, profile and search pages.
+BOOKS_PAGE_SIZE = env.int("BOOKS_PAGE_SIZE", default=20)
+# Length of each post's stored list of similar posts.
+BOOKS_SIMILAR_COUNT = env.int("BOOKS_SIMILAR_COUNT", default=8)
+# Largest cover image a member may upload, in bytes.
+BOOKS_COVER_MAX_BYTES = env.int("BOOKS_COVER_MAX_BYTES", default=2 * 1024 * 1024)
