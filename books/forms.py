@@ -35,7 +35,9 @@ class PostCreateForm(forms.Form):
         queryset=Genre.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
     description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
-    cover_url = forms.URLField(label="Cover image URL", required=False, max_length=500)
+    cover_url = forms.URLField(
+        label="Cover image URL", required=False, max_length=500, assume_scheme="https"
+    )
     cover = forms.FileField(
         label="…or upload a cover",
         required=False,
@@ -81,12 +83,12 @@ class PostCreateForm(forms.Form):
         isbn, title, authors = data.get("isbn"), data.get("title"), data.get("authors")
         if self.errors:
             return data
-        if not isbn and not (title and authors):
-            raise ValidationError("Enter an ISBN, or the book's title and author.")
         if title and not authors:
             self.add_error("authors", "Enter the author too, so we can find the right book.")
-        if authors and not title:
+        elif authors and not title:
             self.add_error("title", "Enter the title too.")
+        elif not isbn and not (title and authors):
+            raise ValidationError("Enter an ISBN, or the book's title and author.")
         return data
 
     def book_details(self) -> dict:
