@@ -5,6 +5,7 @@ prefix rule on both backends)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -22,13 +23,27 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=65536)
+def _token_key(token: str) -> str:
+    if token.isascii():
+        return token.lower().replace("_", "")
+    return normalize(token).replace(" ", "")
+
+
 class Highlighter:
     def __init__(self, terms: list[str], prefixes: list[str] = ()):
         self.stems = {_stem(t) for t in terms if t}
         self.prefixes = {p for p in prefixes if p}
+        self._seen: dict[str, bool] = {}
 
     def _matches(self, token: str) -> bool:
-        norm = normalize(token).replace(" ", "")
+        seen = self._seen.get(token)
+        if seen is None:
+            seen = self._seen[token] = self._decide(token)
+        return seen
+
+    def _decide(self, token: str) -> bool:
+        norm = _token_key(token)
         if not norm:
             return False
         if any(norm.startswith(p) for p in self.prefixes):
