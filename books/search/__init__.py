@@ -15,7 +15,7 @@ from books.isbn import looks_like_isbn
 from books.models import SearchEntry, SearchTerm
 from books.text import damerau_levenshtein
 
-from .backends import Filters, get_backend
+from .backends import MAX_COUNT, Filters, get_backend
 from .highlight import Highlighter
 from .indexing import index_posts, reindex
 from .query import ParsedQuery, parse
@@ -45,10 +45,16 @@ class SearchResults:
     def count(self) -> int:
         if self._count is None:
             if self.parsed.is_empty:
-                self._count = self._browse().count()
+                self._count = self._browse()[: MAX_COUNT + 1].count()
             else:
-                self._count = get_backend().count(self.parsed, self.filters)
-        return self._count
+                self._count = get_backend().count(self.parsed, self.filters, limit=MAX_COUNT + 1)
+        return min(self._count, MAX_COUNT)
+
+    @property
+    def capped(self) -> bool:
+        """True when there are more matches than are counted and ranked."""
+        self.count()
+        return self._count > MAX_COUNT
 
     def __len__(self) -> int:
         return self.count()

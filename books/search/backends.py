@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import DatabaseError, connection
-from django.db.models import Case, F, IntegerField, Value, When
 
 from books.models import SearchEntry
 
 from .query import ParsedQuery, to_fts5, to_pg_tsquery
 from .schema import PG_CONFIG, SQLITE_FTS, SQLITE_TERMS
+
+# Ranking and counting stop after this many matches ("1,000+ results").
+RANK_CANDIDATES = 1000
+MAX_COUNT = 1000
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class Filters:
 class SearchBackend:
     vendor = ""
 
-    def count(self, parsed: ParsedQuery, filters: Filters) -> int:
+    def count(self, parsed: ParsedQuery, filters: Filters, *, limit: int | None = None) -> int:
+        """Matches, counting at most `limit` of them."""
         raise NotImplementedError
 
     def results(
@@ -68,36 +71,57 @@ class SearchBackend:
 
 class PostgresBackend(SearchBackend):
     """Weighted tsvector (A title+authors, B genres, C description, D note+location) with a
-    GIN index; ts_rank with weights; prefix via `:*`; pg_trgm for spelling."""
+    GIN index; ts_rank with weights; prefix via `:*`; pg_trgm for spelling.
+
+    Ranking reads every candidate's document from the heap, so it is bounded: the best
+    results are chosen among at most RANK_CANDIDATES matches (plus every exact-title
+    match). Only very common queries (more matches than that) are affected.
+    """
 
     vendor = "postgresql"
     # ts_rank weights in the order D, C, B, A.
-    WEIGHTS = [0.05, 0.2, 0.4, 1.0]
+    WEIGHTS = "{0.05, 0.2, 0.4, 1.0}"
 
-    def _query(self, parsed: ParsedQuery) -> SearchQuery:
-        return SearchQuery(to_pg_tsquery(parsed), config=PG_CONFIG, search_type="raw")
+    def _where(self, parsed: ParsedQuery, filters: Filters, alias: str) -> tuple[str, list]:
+        extra, params = filters.sql(alias)
+        return (
+            f"{alias}.document @@ to_tsquery('{PG_CONFIG}', %s){extra}",
+            [to_pg_tsquery(parsed), *params],
+        )
 
-    def _matching(self, parsed: ParsedQuery, filters: Filters):
-        return filters.apply(SearchEntry.objects.filter(document=self._query(parsed)))
-
-    def count(self, parsed, filters):
-        return self._matching(parsed, filters).count()
+    def count(self, parsed, filters, *, limit=None):
+        where, params = self._where(parsed, filters, "e")
+        sql = f"SELECT 1 FROM books_searchentry e WHERE {where}"
+        if limit:
+            sql, params = f"{sql} LIMIT %s", [*params, limit]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({sql}) AS matches", params)
+            return cursor.fetchone()[0]
 
     def results(self, parsed, filters, *, offset, limit):
-        qs = (
-            self._matching(parsed, filters)
-            .defer("document")
-            .annotate(
-                exact=Case(
-                    When(title_key=parsed.key, then=Value(1)),
-                    default=Value(0),
-                    output_field=IntegerField(),
-                ),
-                rank=SearchRank(F("document"), self._query(parsed), weights=self.WEIGHTS),
-            )
-            .order_by("-exact", "-rank", "-created_at", "-post_id")
+        where, params = self._where(parsed, filters, "m")
+        sql = (
+            "WITH candidates AS ("
+            f"(SELECT m.post_id FROM books_searchentry m WHERE {where} LIMIT %s) UNION "
+            f"(SELECT m.post_id FROM books_searchentry m WHERE m.title_key = %s AND {where} "
+            "LIMIT 50)) "
+            f"SELECT e.*, ts_rank('{self.WEIGHTS}', e.document, "
+            f"to_tsquery('{PG_CONFIG}', %s)) AS rank, (e.title_key = %s) AS exact "
+            "FROM books_searchentry e JOIN candidates c ON c.post_id = e.post_id "
+            "ORDER BY exact DESC, rank DESC, e.created_at DESC, e.post_id DESC "
+            "LIMIT %s OFFSET %s"
         )
-        return list(qs[offset : offset + limit])
+        args = [
+            *params,
+            RANK_CANDIDATES,
+            parsed.key,
+            *params,
+            to_pg_tsquery(parsed),
+            parsed.key,
+            limit,
+            offset,
+        ]
+        return list(SearchEntry.objects.raw(sql, args))
 
     def term_candidates(self, word, *, limit=30):
         with connection.cursor() as cursor:
@@ -121,12 +145,15 @@ class SqliteBackend(SearchBackend):
         extra, params = filters.sql("e")
         return f"{SQLITE_FTS} MATCH %s{extra}", [to_fts5(parsed), *params]
 
-    def count(self, parsed, filters):
+    def count(self, parsed, filters, *, limit=None):
         where, params = self._where(parsed, filters)
         sql = (
-            f"SELECT count(*) FROM {SQLITE_FTS} JOIN books_searchentry e "
+            f"SELECT 1 FROM {SQLITE_FTS} JOIN books_searchentry e "
             f"ON e.post_id = {SQLITE_FTS}.rowid WHERE {where}"
         )
+        if limit:
+            sql, params = f"{sql} LIMIT %s", [*params, limit]
+        sql = f"SELECT count(*) FROM ({sql})"
         try:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)

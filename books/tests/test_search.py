@@ -197,3 +197,12 @@ def test_indexing_twice_is_idempotent(catalogue):
     index_posts([post.pk])
     assert SearchEntry.objects.filter(post_id=post.pk).count() == 1
     assert titles(search_posts("universe")) == ["Invisible Universe"]
+
+
+def test_very_common_queries_are_counted_up_to_a_cap(catalogue, monkeypatch):
+    import books.search
+
+    monkeypatch.setattr(books.search, "MAX_COUNT", 2)
+    results = search_posts("hobbit")
+    assert results.count() == 2 and results.capped
+    assert not search_posts("silmarillion").capped
