@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -93,8 +92,30 @@ class Generator:
 
         self.rng = random.Random(seed)
         self.demo = demo
-        syllables = ["ka", "lo", "mer", "dan", "vi", "tor", "el", "rua", "sen", "bri", "ost",
-                     "qua", "nim", "fel", "dra", "go", "har", "wen", "ly", "mar", "thi", "cor"]
+        syllables = [
+            "ka",
+            "lo",
+            "mer",
+            "dan",
+            "vi",
+            "tor",
+            "el",
+            "rua",
+            "sen",
+            "bri",
+            "ost",
+            "qua",
+            "nim",
+            "fel",
+            "dra",
+            "go",
+            "har",
+            "wen",
+            "ly",
+            "mar",
+            "thi",
+            "cor",
+        ]
         words = set()
         while len(words) < 6000:
             n = self.rng.choice((2, 2, 3, 3, 4))
@@ -112,9 +133,7 @@ class Generator:
         slug = rng.choice(self.slugs)
         patterns, nouns, adjectives, sentences = self.demo.VOCAB[slug]
         place = rng.choice(self.demo.PLACES)
-        title = rng.choice(patterns).format(
-            n=rng.choice(nouns), a=rng.choice(adjectives), p=place
-        )
+        title = rng.choice(patterns).format(n=rng.choice(nouns), a=rng.choice(adjectives), p=place)
         if rng.random() < 0.8:
             title = f"{title} {self.word().title()}"
         if rng.random() < 0.3:
@@ -194,8 +213,20 @@ def generate(target_posts: int, *, batch: int = 20000) -> None:
                 book = (next_book, title, description, book_authors, sorted(gs))
                 next_book += 1
                 books.append(
-                    (book[0], title, "", None, "", None, "en", description, "", "",
-                     book_match_key(title=title, first_author=book_authors[0][1]), now)
+                    (
+                        book[0],
+                        title,
+                        "",
+                        None,
+                        "",
+                        None,
+                        "en",
+                        description,
+                        "",
+                        "",
+                        book_match_key(title=title, first_author=book_authors[0][1]),
+                        now,
+                    )
                 )
                 for pos, (aid, _) in enumerate(book_authors):
                     credits.append((book[0], aid, pos))
@@ -213,27 +244,62 @@ def generate(target_posts: int, *, batch: int = 20000) -> None:
             posts.append((pid, bid, uid, offer, "good", "Leeds", "", status, now, now))
             genre_names = sorted(genres[g].name for g in gs)
             entry = (
-                pid, bid, uid, uname, title, "", normalize(title)[:300],
-                ", ".join(a[1] for a in book_authors), ", ".join(genre_names),
-                "|" + "|".join(gs) + "|", description, "", "Leeds", "", "en", offer, "good",
-                status, None, "", now, now,
+                pid,
+                bid,
+                uid,
+                uname,
+                title,
+                "",
+                normalize(title)[:300],
+                ", ".join(a[1] for a in book_authors),
+                ", ".join(genre_names),
+                "|" + "|".join(gs) + "|",
+                description,
+                "",
+                "Leeds",
+                "",
+                "en",
+                offer,
+                "good",
+                status,
+                None,
+                "",
+                now,
+                now,
             )
             entries.append(entry)
             if status == "available":
-                for f in _features(post_features, bid, book_authors, gs, genres, title, description):
+                for f in _features(
+                    post_features, bid, book_authors, gs, genres, title, description
+                ):
                     features.append((f, pid))
             vocabulary |= vocabulary_of(_EntryView(title, entry[7], entry[8], description))
         with raw.cursor() as cur:
-            _copy(cur, "books_book", "id, title, subtitle, isbn13, publisher, year, language, "
-                  "description, cover_url, cover, match_key, created_at", books)
+            _copy(
+                cur,
+                "books_book",
+                "id, title, subtitle, isbn13, publisher, year, language, "
+                "description, cover_url, cover, match_key, created_at",
+                books,
+            )
             _copy(cur, "books_bookauthor", "book_id, author_id, position", credits)
             _copy(cur, "books_book_genres", "book_id, genre_id", book_genres)
-            _copy(cur, "books_bookpost", "id, book_id, owner_id, offer, condition, location, "
-                  "note, status, created_at, updated_at", posts)
-            _copy(cur, "books_searchentry", "post_id, book_id, owner_id, owner_name, title, "
-                  "subtitle, title_key, authors, genres, genre_slugs, description, note, "
-                  "location, isbn13, language, offer, condition, status, year, cover, "
-                  "created_at, indexed_at", entries)
+            _copy(
+                cur,
+                "books_bookpost",
+                "id, book_id, owner_id, offer, condition, location, "
+                "note, status, created_at, updated_at",
+                posts,
+            )
+            _copy(
+                cur,
+                "books_searchentry",
+                "post_id, book_id, owner_id, owner_name, title, "
+                "subtitle, title_key, authors, genres, genre_slugs, description, note, "
+                "location, isbn13, language, offer, condition, status, year, cover, "
+                "created_at, indexed_at",
+                entries,
+            )
             _copy(cur, "books_postfeature", "feature, post_id", features)
         raw.commit()
         remaining -= n
@@ -243,14 +309,17 @@ def generate(target_posts: int, *, batch: int = 20000) -> None:
         cur.execute("DROP TABLE IF EXISTS bench_words")
         cur.execute("CREATE TEMP TABLE bench_words (word text)")
         _copy(cur, "bench_words", "word", [(w,) for w in sorted(vocabulary)])
-        cur.execute("INSERT INTO books_searchterm (word) SELECT word FROM bench_words "
-                    "ON CONFLICT DO NOTHING")
+        cur.execute(
+            "INSERT INTO books_searchterm (word) SELECT word FROM bench_words "
+            "ON CONFLICT DO NOTHING"
+        )
         cur.execute("DROP TABLE bench_words")
         for table in ("book", "bookpost", "author", "bookauthor", "postfeature", "book_genres"):
-            cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('books_{table}', 'id'), "
+            sql = (
+                f"SELECT setval(pg_get_serial_sequence('books_{table}', 'id'), "  # noqa: S608
                 f"(SELECT coalesce(max(id), 1) FROM books_{table}))"
             )
+            cur.execute(sql)
     raw.commit()
     with connection.cursor() as c:
         c.execute("ANALYZE")
@@ -261,7 +330,10 @@ class _EntryView:
 
     def __init__(self, title, authors, genres, description):
         self.title, self.authors, self.genres, self.description = (
-            title, authors, genres, description
+            title,
+            authors,
+            genres,
+            description,
         )
 
 
@@ -413,7 +485,9 @@ def new_posts(n: int) -> list[int]:
         else:
             slug, title, description = gen.book()
             book_id = book_create(
-                title=title, authors=[f"Bench Author {gen.word()}"], description=description,
+                title=title,
+                authors=[f"Bench Author {gen.word()}"],
+                description=description,
                 genres=[genres[slug]],
             ).pk
         post = BookPost(book_id=book_id, owner_id=owner_id, offer="give", location="York")
@@ -455,9 +529,7 @@ def measure_pages(n: int = 100) -> dict:
 
     client = Client(HTTP_HOST="127.0.0.1")
     post_ids = list(
-        BookPost.objects.filter(status="available").order_by("-id").values_list("id", flat=True)[
-            :n
-        ]
+        BookPost.objects.filter(status="available").order_by("-id").values_list("id", flat=True)[:n]
     )
     post_ms, search_ms = [], []
     qs = [q for _, q, _ in queries(n, seed=5)]
@@ -515,7 +587,9 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    sizes = sorted({min(args.small, args.posts), args.posts} | ({1_000_000} if args.million else set()))
+    sizes = sorted(
+        {min(args.small, args.posts), args.posts} | ({1_000_000} if args.million else set())
+    )
     runs = []
     for size in sizes:
         print(f"== {size} posts")
@@ -552,7 +626,9 @@ def report(runs: list[dict], url: str) -> None:
         if r["posts"] >= 100_000 and goals["search_p95_ms"]["at_100k"] is None:
             goals["search_p95_ms"]["at_100k"] = r["search"]["p95_ms"]
             goals["suggest_ms"]["at_100k"] = r["consumers"]["suggest_p50_ms"]
-            goals["search_p95_ms"]["ratio"] = round(r["search"]["p95_ms"] / GOALS["search_p95_ms"], 2)
+            goals["search_p95_ms"]["ratio"] = round(
+                r["search"]["p95_ms"] / GOALS["search_p95_ms"], 2
+            )
             goals["suggest_ms"]["ratio"] = round(
                 r["consumers"]["suggest_p50_ms"] / GOALS["suggest_ms"], 2
             )
