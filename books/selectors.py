@@ -3,6 +3,7 @@ page in a constant number of queries (select_related + prefetch of ordered autho
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from .models import Book, BookAuthor, BookPost, Genre, SimilarPost
@@ -92,8 +93,34 @@ def similar_posts(*, post: BookPost) -> list[BookPost]:
     return result
 
 
-def genres_with_counts() -> QuerySet[Genre]:
-    """Every genre with its number of available posts."""
-    return Genre.objects.annotate(
-        post_count=Count("books__posts", filter=Q(books__posts__status=AVAILABLE))
-    ).order_by("name")
+GENRE_COUNTS_CACHE_KEY = "books:genre-post-counts"
+GENRE_COUNTS_SECONDS = 60
+
+
+def genre_post_counts() -> dict[int, int]:
+    """Available posts per genre id. Counting means reading every post, so the result is
+    cached for a minute (home and no-results pages ask for it on every view)."""
+    counts = cache.get(GENRE_COUNTS_CACHE_KEY)
+    if counts is None:
+        counts = dict(
+            Genre.objects.annotate(
+                n=Count("books__posts", filter=Q(books__posts__status=AVAILABLE))
+            ).values_list("pk", "n")
+        )
+        cache.set(GENRE_COUNTS_CACHE_KEY, counts, GENRE_COUNTS_SECONDS)
+    return counts
+
+
+def genres_with_counts() -> list[Genre]:
+    """Every genre with its number of available posts (`post_count`)."""
+    counts = genre_post_counts()
+    genres = list(Genre.objects.order_by("name"))
+    for genre in genres:
+        genre.post_count = counts.get(genre.pk, 0)
+    return genres
+
+
+def popular_genres(limit: int = 8) -> list[Genre]:
+    """Genres with the most available posts."""
+    ranked = [g for g in genres_with_counts() if g.post_count]
+    return sorted(ranked, key=lambda g: (-g.post_count, g.name))[:limit]

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
-
 from books.isbn import looks_like_isbn
 from books.models import SearchEntry, SearchTerm
 from books.text import damerau_levenshtein
@@ -134,10 +132,6 @@ def search_posts(q: str, *, filters: Filters | None = None) -> SearchResults:
 
 def popular_genres(limit: int = 8):
     """Genres with the most available posts (for the no-results page)."""
-    from books.models import Genre
+    from books.selectors import popular_genres as ranked
 
-    return (
-        Genre.objects.annotate(n=Count("books__posts", filter=Q(books__posts__status="available")))
-        .filter(n__gt=0)
-        .order_by("-n", "name")[:limit]
-    )
+    return ranked(limit)
