@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from .models import Genre
+from . import search, suggestions
+from .models import Author, Book, BookAuthor, BookPost, Genre, SearchEntry, SimilarPost
 
 
 @admin.register(Genre)
@@ -8,3 +9,89 @@ class GenreAdmin(admin.ModelAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    list_display = ("name", "name_key")
+    search_fields = ("name", "name_key")
+
+
+class BookAuthorInline(admin.TabularInline):
+    model = BookAuthor
+    extra = 1
+    autocomplete_fields = ("author",)
+    ordering = ("position",)
+
+
+@admin.register(Book)
+class BookAdmin(admin.ModelAdmin):
+    list_display = ("title", "isbn13", "language", "year", "created_at")
+    list_filter = ("language", "genres")
+    search_fields = ("title", "isbn13", "credits__author__name")
+    filter_horizontal = ("genres",)
+    inlines = [BookAuthorInline]
+    readonly_fields = ("match_key", "created_at")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        book = form.instance
+        first = book.credits.order_by("position").select_related("author").first()
+        if first is not None:
+            from .services import book_match_key
+
+            key = book_match_key(title=book.title, first_author=first.author.name)
+            if key != book.match_key:
+                Book.objects.filter(pk=book.pk).update(match_key=key)
+        if change:
+            # Each post's BookPostUpdated re-indexes it and refreshes its suggestions.
+            for post in book.posts.all():
+                post.save(update_fields=["updated_at"])
+
+
+@admin.register(BookPost)
+class BookPostAdmin(admin.ModelAdmin):
+    list_display = ("book", "owner", "offer", "status", "location", "created_at")
+    list_filter = ("status", "offer", "condition")
+    search_fields = ("book__title", "owner__username", "location")
+    raw_id_fields = ("book", "owner")
+    date_hierarchy = "created_at"
+    actions = ["reindex_selected", "refresh_suggestions"]
+
+    @admin.action(description="Re-index selected posts for search now")
+    def reindex_selected(self, request, queryset):
+        indexed, removed = search.index_posts(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{indexed} post(s) indexed.", messages.SUCCESS)
+
+    @admin.action(description="Recompute similar posts for selected posts now")
+    def refresh_suggestions(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True)[:500])
+        for pk in ids:
+            suggestions.post_refresh(pk)
+        self.message_user(request, f"Suggestions refreshed for {len(ids)} post(s).")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Tables written by consumers: operators look, and fix them with the commands."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SearchEntry)
+class SearchEntryAdmin(ReadOnlyAdmin):
+    list_display = ("post_id", "title", "authors", "status", "offer", "language", "indexed_at")
+    list_filter = ("status", "offer", "language")
+    search_fields = ("=post_id", "title", "authors", "isbn13")
+    exclude = ("document",)
+
+
+@admin.register(SimilarPost)
+class SimilarPostAdmin(ReadOnlyAdmin):
+    list_display = ("post", "similar_id", "score", "computed_at")
+    search_fields = ("=post__id",)
+    raw_id_fields = ("post",)
+    list_select_related = ("post__book",)

@@ -1,21 +1,187 @@
-from django.db.models import Count
-from django.shortcuts import get_object_or_404, render
+from __future__ import annotations
 
-from .models import Genre
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.decorators import verified_required
+
+from . import search as search_index
+from . import selectors, services
+from .forms import PostCreateForm, PostEditForm, SearchForm
+from .models import BookPost, Genre
+
+
+def page_size() -> int:
+    return getattr(settings, "BOOKS_PAGE_SIZE", 20)
+
+
+def paginate(request, object_list, *, param: str = "page", per_page: int | None = None):
+    """A page of `object_list`; bad or negative page numbers give the first or last page."""
+    paginator = Paginator(object_list, per_page or page_size())
+    raw = request.GET.get(param, "1")
+    return paginator.get_page(raw[:12] if isinstance(raw, str) else 1)
 
 
 def home(request):
-    genres = Genre.objects.annotate(n=Count("fans")).order_by("name")
-    return render(request, "books/home.html", {"genres": genres})
+    return render(
+        request,
+        "books/home.html",
+        {
+            "page_obj": paginate(request, selectors.posts_latest()),
+            "genres": selectors.genres_with_counts(),
+        },
+    )
+
+
+def post_detail(request, pk: int):
+    post = selectors.post_detail(pk=pk)
+    if post is None:
+        raise Http404("No such post.")
+    return render(
+        request,
+        "books/post_detail.html",
+        {
+            "post": post,
+            "book": post.book,
+            "similar": selectors.similar_posts(post=post),
+            "is_owner": request.user.is_authenticated and post.owner_id == request.user.pk,
+        },
+    )
+
+
+def book_detail(request, pk: int):
+    book = selectors.book_detail(pk=pk)
+    if book is None:
+        raise Http404("No such book.")
+    return render(
+        request,
+        "books/book_detail.html",
+        {"book": book, "page_obj": paginate(request, selectors.posts_for_book(book=book))},
+    )
+
+
+def genre(request, slug: str):
+    genre = get_object_or_404(Genre, slug=slug)
+    return render(
+        request,
+        "books/genre.html",
+        {"genre": genre, "page_obj": paginate(request, selectors.posts_for_genre(genre=genre))},
+    )
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def post_create(request):
+    form = PostCreateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            post = services.post_share(
+                owner=request.user,
+                isbn=data["isbn"],
+                title=data["title"],
+                authors=data["authors"],
+                book_details=form.book_details(),
+                offer=data["offer"],
+                condition=data["condition"],
+                location=data["location"],
+                note=data["note"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request, "Your book is shared. It shows up in search within a few seconds."
+            )
+            return redirect(post)
+    return render(request, "books/post_form.html", {"form": form})
+
+
+def _own_post(request, pk: int) -> BookPost:
+    # Another member's post is simply not found: no hint that it exists.
+    return get_object_or_404(BookPost.objects.select_related("book"), pk=pk, owner=request.user)
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def post_edit(request, pk: int):
+    post = _own_post(request, pk)
+    form = PostEditForm(request.POST or None, instance=post)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        post = BookPost.objects.select_related("book").get(pk=pk)
+        services.post_update(post=post, **changes)
+        messages.success(request, "Post updated.")
+        return redirect(post)
+    return render(request, "books/post_edit.html", {"form": form, "post": post})
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def post_remove(request, pk: int):
+    post = _own_post(request, pk)
+    if request.method == "POST":
+        services.post_remove(post=post)
+        messages.success(request, f"“{post.book.title}” is no longer shared.")
+        return redirect("accounts:profile", username=request.user.get_username())
+    return render(request, "books/post_remove.html", {"post": post})
+
+
+STATUS_ANY = "any"
 
 
 def search(request):
-    return render(request, "books/search.html", {"q": request.GET.get("q", "")[:200]})
+    genres = list(Genre.objects.all())
+    form = SearchForm(request.GET or None, genres=genres)
+    context = {"form": form, "q": "", "page_obj": None, "searched": False}
+    if not request.GET:
+        context["popular_genres"] = search_index.popular_genres()
+        return render(request, "books/search.html", context)
+    if not form.is_valid():
+        context["popular_genres"] = search_index.popular_genres()
+        return render(request, "books/search.html", context, status=200)
+    data = form.cleaned_data
+    q = data["q"]
+    book_id = search_index.book_for_isbn(q) if q else None
+    if book_id is not None:
+        return redirect("books:book_detail", pk=book_id)
+    status = data["status"] or BookPost.Status.AVAILABLE
+    filters = search_index.Filters(
+        status=None if status == STATUS_ANY else status,
+        offer=data["offer"] or None,
+        language=data["language"] or None,
+        genre=data["genre"] or None,
+    )
+    results = search_index.search_posts(q, filters=filters)
+    has_words = not results.parsed.is_empty
+    has_filters = any([filters.offer, filters.language, filters.genre])
+    if q and not has_words:
+        messages.info(request, "Add a word to search for (exclusions alone match nothing).")
+    page_obj = paginate(request, results) if (has_words or has_filters) else None
+    context.update(
+        q=q,
+        searched=True,
+        results=results,
+        page_obj=page_obj,
+        filter_query=_filters_query(request),
+    )
+    if page_obj is None or not page_obj.paginator.count:
+        context["popular_genres"] = search_index.popular_genres()
+        if has_words and results.corrected_from is None:
+            fixed = search_index.spelling_fix(results.parsed)
+            context["spelling"] = fixed.raw if fixed else None
+    return render(request, "books/search.html", context)
 
 
-def post_create(request):
-    return render(request, "books/post_form.html")
-
-
-def genre(request, slug):
-    return render(request, "books/genre.html", {"genre": get_object_or_404(Genre, slug=slug)})
+def _filters_query(request) -> str:
+    """The current filters as a query string, without the words and the page."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    params.pop("q", None)
+    return params.urlencode()

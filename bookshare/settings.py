@@ -285,3 +285,11 @@ ACCOUNTS_RATE_LIMITS = {
 ACCOUNTS_TRUST_X_FORWARDED_FOR = env.bool("ACCOUNTS_TRUST_X_FORWARDED_FOR", default=False)
 # Password-reset links work for 2 hours (Django's default is 3 days).
 PASSWORD_RESET_TIMEOUT = 2 * 60 * 60
+
+# --- Books ------------------------------------------------------------------------------
+# Posts per page on the home, genre, book, profile and search pages.
+BOOKS_PAGE_SIZE = env.int("BOOKS_PAGE_SIZE", default=20)
+# Length of each post's stored list of similar posts.
+BOOKS_SIMILAR_COUNT = env.int("BOOKS_SIMILAR_COUNT", default=8)
+# Largest cover image a member may upload, in bytes.
+BOOKS_COVER_MAX_BYTES = env.int("BOOKS_COVER_MAX_BYTES", default=2 * 1024 * 1024)

@@ -1,0 +1,137 @@
+"""Search over book posts: `search_posts()` for the page, `index_posts()` for consumers.
+
+Backends (books/search/backends.py): PostgreSQL full-text + pg_trgm; SQLite FTS5 + a
+trigram vocabulary table. Both are driven by the same query parser (query.py) and tested
+by the same tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from books.isbn import looks_like_isbn
+from books.models import SearchEntry, SearchTerm
+from books.text import damerau_levenshtein
+
+from .backends import MAX_COUNT, Filters, get_backend
+from .highlight import Highlighter
+from .indexing import index_posts, reindex
+from .query import ParsedQuery, parse
+
+__all__ = [
+    "Filters",
+    "SearchResults",
+    "book_for_isbn",
+    "get_backend",
+    "index_posts",
+    "parse",
+    "reindex",
+    "search_posts",
+    "spelling_fix",
+]
+
+
+@dataclass
+class SearchResults:
+    """A lazily counted and sliced result list, for django.core.paginator.Paginator."""
+
+    parsed: ParsedQuery
+    filters: Filters
+    corrected_from: str | None = None  # the member's words, when we searched a fix instead
+    _count: int | None = field(default=None, repr=False)
+
+    def count(self) -> int:
+        if self._count is None:
+            if self.parsed.is_empty:
+                self._count = self._browse()[: MAX_COUNT + 1].count()
+            else:
+                self._count = get_backend().count(self.parsed, self.filters, limit=MAX_COUNT + 1)
+        return min(self._count, MAX_COUNT)
+
+    @property
+    def capped(self) -> bool:
+        """True when there are more matches than are counted and ranked."""
+        self.count()
+        return self._count > MAX_COUNT
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError("search results are only sliced")
+        start = index.start or 0
+        stop = index.stop if index.stop is not None else start + 20
+        if self.parsed.is_empty:
+            rows = list(self._browse().order_by("-created_at", "-post_id")[start:stop])
+        else:
+            rows = get_backend().results(
+                self.parsed, self.filters, offset=start, limit=max(0, stop - start)
+            )
+        highlighter = self.highlighter()
+        for row in rows:
+            row.title_html = highlighter.mark(row.title)
+            row.authors_html = highlighter.mark(row.authors)
+            row.snippet_html = highlighter.snippet(row.description or row.note)
+        return rows
+
+    def _browse(self):
+        return self.filters.apply(SearchEntry.objects.defer("document"))
+
+    def highlighter(self) -> Highlighter:
+        terms = [w for a in self.parsed.positive_atoms if not a.prefix for w in a.words]
+        prefixes = [a.words[0] for a in self.parsed.positive_atoms if a.prefix]
+        return Highlighter(terms, prefixes)
+
+
+def book_for_isbn(q: str) -> int | None:
+    """The book id when the search box holds nothing but a known ISBN."""
+    isbn13 = looks_like_isbn(q)
+    if not isbn13:
+        return None
+    return SearchEntry.objects.filter(isbn13=isbn13).values_list("book_id", flat=True).first()
+
+
+def spelling_fix(parsed: ParsedQuery) -> ParsedQuery | None:
+    """The query with unknown words replaced by the closest vocabulary words, or None."""
+    words = {w for w in parsed.positive_words if len(w) >= 3 and w.isalpha()}
+    if not words:
+        return None
+    known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True))
+    backend = get_backend()
+    mapping: dict[str, str] = {}
+    for word in sorted(words - known):
+        allowed = 1 if len(word) <= 5 else 2
+        best: tuple[int, int, str] | None = None
+        for order, candidate in enumerate(backend.term_candidates(word)):
+            distance = damerau_levenshtein(word, candidate, limit=allowed)
+            if distance <= allowed and (best is None or (distance, order) < best[:2]):
+                best = (distance, order, candidate)
+        if best is not None:
+            mapping[word] = best[2]
+    if not mapping:
+        return None
+    return parsed.replace_words(mapping)
+
+
+def search_posts(q: str, *, filters: Filters | None = None) -> SearchResults:
+    """Results for the search box. When nothing matches and a spelling fix does, the
+    fix's results come back with `corrected_from` set to what the member typed."""
+    filters = filters or Filters()
+    parsed = parse(q)
+    results = SearchResults(parsed=parsed, filters=filters)
+    if parsed.is_empty or results.count():
+        return results
+    fixed = spelling_fix(parsed)
+    if fixed is not None:
+        alternative = SearchResults(parsed=fixed, filters=filters, corrected_from=parsed.raw)
+        if alternative.count():
+            return alternative
+    return results
+
+
+def popular_genres(limit: int = 8):
+    """Genres with the most available posts (for the no-results page)."""
+    from books.selectors import popular_genres as ranked
+
+    return ranked(limit)

@@ -1,0 +1,201 @@
+# ruff: noqa: S608 - SQL built from this module's own constant identifiers; values are parameters.
+"""One search interface, one implementation per database vendor.
+
+Both read only the index tables (SearchEntry, and the vendor's full-text structures that
+triggers keep in step with it) and return SearchEntry rows, best first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import DatabaseError, connection
+
+from books.models import SearchEntry
+
+from .query import ParsedQuery, to_fts5, to_pg_tsquery
+from .schema import PG_CONFIG, SQLITE_FTS, SQLITE_TERMS
+
+# Ranking and counting stop after this many matches ("1,000+ results").
+RANK_CANDIDATES = 1000
+MAX_COUNT = 1000
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = "available"
+    offer: str | None = None
+    language: str | None = None
+    genre: str | None = None  # a genre slug
+
+    def apply(self, qs):
+        if self.status:
+            qs = qs.filter(status=self.status)
+        if self.offer:
+            qs = qs.filter(offer=self.offer)
+        if self.language:
+            qs = qs.filter(language=self.language)
+        if self.genre:
+            qs = qs.filter(genre_slugs__contains=f"|{self.genre}|")
+        return qs
+
+    def sql(self, alias: str) -> tuple[str, list]:
+        clauses, params = [], []
+        for name in ("status", "offer", "language"):
+            value = getattr(self, name)
+            if value:
+                clauses.append(f"{alias}.{name} = %s")
+                params.append(value)
+        if self.genre:
+            clauses.append(f"{alias}.genre_slugs LIKE %s")
+            params.append(f"%|{self.genre}|%")
+        return "".join(f" AND {c}" for c in clauses), params
+
+
+class SearchBackend:
+    vendor = ""
+
+    def count(self, parsed: ParsedQuery, filters: Filters, *, limit: int | None = None) -> int:
+        """Matches, counting at most `limit` of them."""
+        raise NotImplementedError
+
+    def results(
+        self, parsed: ParsedQuery, filters: Filters, *, offset: int, limit: int
+    ) -> list[SearchEntry]:
+        raise NotImplementedError
+
+    def term_candidates(self, word: str, *, limit: int = 30) -> list[str]:
+        """Vocabulary words that look like `word` (for spelling suggestions)."""
+        raise NotImplementedError
+
+
+class PostgresBackend(SearchBackend):
+    """Weighted tsvector (A title+authors, B genres, C description, D note+location) with a
+    GIN index; ts_rank with weights; prefix via `:*`; pg_trgm for spelling.
+
+    Ranking reads every candidate's document from the heap, so it is bounded: the best
+    results are chosen among at most RANK_CANDIDATES matches (plus every exact-title
+    match). Only very common queries (more matches than that) are affected.
+    """
+
+    vendor = "postgresql"
+    # ts_rank weights in the order D, C, B, A.
+    WEIGHTS = "{0.05, 0.2, 0.4, 1.0}"
+
+    def _where(self, parsed: ParsedQuery, filters: Filters, alias: str) -> tuple[str, list]:
+        extra, params = filters.sql(alias)
+        return (
+            f"{alias}.document @@ to_tsquery('{PG_CONFIG}', %s){extra}",
+            [to_pg_tsquery(parsed), *params],
+        )
+
+    def count(self, parsed, filters, *, limit=None):
+        where, params = self._where(parsed, filters, "e")
+        sql = f"SELECT 1 FROM books_searchentry e WHERE {where}"
+        if limit:
+            sql, params = f"{sql} LIMIT %s", [*params, limit]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({sql}) AS matches", params)
+            return cursor.fetchone()[0]
+
+    def results(self, parsed, filters, *, offset, limit):
+        where, params = self._where(parsed, filters, "m")
+        sql = (
+            "WITH candidates AS ("
+            f"(SELECT m.post_id FROM books_searchentry m WHERE {where} LIMIT %s) UNION "
+            f"(SELECT m.post_id FROM books_searchentry m WHERE m.title_key = %s AND {where} "
+            "LIMIT 50)) "
+            f"SELECT e.*, ts_rank('{self.WEIGHTS}', e.document, "
+            f"to_tsquery('{PG_CONFIG}', %s)) AS rank, (e.title_key = %s) AS exact "
+            "FROM books_searchentry e JOIN candidates c ON c.post_id = e.post_id "
+            "ORDER BY exact DESC, rank DESC, e.created_at DESC, e.post_id DESC "
+            "LIMIT %s OFFSET %s"
+        )
+        args = [
+            *params,
+            RANK_CANDIDATES,
+            parsed.key,
+            *params,
+            to_pg_tsquery(parsed),
+            parsed.key,
+            limit,
+            offset,
+        ]
+        return list(SearchEntry.objects.raw(sql, args))
+
+    def term_candidates(self, word, *, limit=30):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT word FROM books_searchterm WHERE word %% %s "
+                "ORDER BY similarity(word, %s) DESC, word LIMIT %s",
+                [word, word, limit],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+
+class SqliteBackend(SearchBackend):
+    """FTS5 (porter stemmer, diacritics removed) ranked by bm25 with column weights; a
+    trigram FTS5 table over the vocabulary for spelling."""
+
+    vendor = "sqlite"
+    # bm25 column weights: title, authors, genres, description, note (higher = more).
+    BM25 = "bm25(" + SQLITE_FTS + ", 10.0, 10.0, 4.0, 1.0, 0.5)"
+
+    def _where(self, parsed: ParsedQuery, filters: Filters) -> tuple[str, list]:
+        extra, params = filters.sql("e")
+        return f"{SQLITE_FTS} MATCH %s{extra}", [to_fts5(parsed), *params]
+
+    def count(self, parsed, filters, *, limit=None):
+        where, params = self._where(parsed, filters)
+        sql = (
+            f"SELECT 1 FROM {SQLITE_FTS} JOIN books_searchentry e "
+            f"ON e.post_id = {SQLITE_FTS}.rowid WHERE {where}"
+        )
+        if limit:
+            sql, params = f"{sql} LIMIT %s", [*params, limit]
+        sql = f"SELECT count(*) FROM ({sql})"
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()[0]
+        except DatabaseError:  # a query FTS5 refuses: treat as no match
+            return 0
+
+    def results(self, parsed, filters, *, offset, limit):
+        where, params = self._where(parsed, filters)
+        sql = (
+            f"SELECT e.*, {self.BM25} AS rank, (e.title_key = %s) AS exact "
+            f"FROM {SQLITE_FTS} JOIN books_searchentry e ON e.post_id = {SQLITE_FTS}.rowid "
+            f"WHERE {where} ORDER BY exact DESC, rank, e.created_at DESC, e.post_id DESC "
+            "LIMIT %s OFFSET %s"
+        )
+        try:
+            return list(SearchEntry.objects.raw(sql, [parsed.key, *params, limit, offset]))
+        except DatabaseError:
+            return []
+
+    def term_candidates(self, word, *, limit=30):
+        grams = {word[i : i + 3] for i in range(len(word) - 2)}
+        if not grams:
+            return []
+        match = " OR ".join('"' + g.replace('"', "") + '"' for g in sorted(grams))
+        sql = (
+            f"SELECT t.word FROM {SQLITE_TERMS} JOIN books_searchterm t ON t.id = "
+            f"{SQLITE_TERMS}.rowid WHERE {SQLITE_TERMS} MATCH %s ORDER BY rank LIMIT %s"
+        )
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [match, limit])
+                return [row[0] for row in cursor.fetchall()]
+        except DatabaseError:
+            return []
+
+
+_BACKENDS = {"postgresql": PostgresBackend, "sqlite": SqliteBackend}
+
+
+def get_backend() -> SearchBackend:
+    try:
+        return _BACKENDS[connection.vendor]()
+    except KeyError:
+        raise NotImplementedError(f"no search backend for {connection.vendor}") from None

@@ -1,0 +1,126 @@
+"""Read paths used by views and template tags. Every list is a queryset that renders a
+page in a constant number of queries (select_related + prefetch of ordered authors)."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+
+from .models import Book, BookAuthor, BookPost, Genre, SimilarPost
+
+AVAILABLE = BookPost.Status.AVAILABLE
+
+
+def _credits() -> Prefetch:
+    return Prefetch(
+        "book__credits",
+        queryset=BookAuthor.objects.select_related("author").order_by("position"),
+    )
+
+
+def posts_for_cards(qs: QuerySet[BookPost]) -> QuerySet[BookPost]:
+    """What a list of post cards needs: book, owner and ordered authors."""
+    return qs.select_related("book", "owner").prefetch_related(_credits())
+
+
+def posts_latest() -> QuerySet[BookPost]:
+    return posts_for_cards(BookPost.objects.filter(status=AVAILABLE)).order_by("-created_at", "-id")
+
+
+def posts_for_genre(*, genre: Genre) -> QuerySet[BookPost]:
+    return posts_for_cards(BookPost.objects.filter(status=AVAILABLE, book__genres=genre)).order_by(
+        "-created_at", "-id"
+    )
+
+
+def posts_for_book(*, book: Book) -> QuerySet[BookPost]:
+    """Every post of the book, available first."""
+    return (
+        BookPost.objects.filter(book=book)
+        .select_related("owner")
+        .annotate(
+            status_order=Case(
+                When(status=AVAILABLE, then=Value(0)),
+                When(status=BookPost.Status.RESERVED, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("status_order", "-created_at", "-id")
+    )
+
+
+def posts_for_member(*, member) -> QuerySet[BookPost]:
+    return posts_for_cards(BookPost.objects.filter(owner=member)).order_by("-created_at", "-id")
+
+
+def post_detail(*, pk: int) -> BookPost | None:
+    return (
+        BookPost.objects.select_related("book", "owner")
+        .prefetch_related(_credits(), "book__genres")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def book_detail(*, pk: int) -> Book | None:
+    return (
+        Book.objects.prefetch_related(
+            Prefetch("credits", queryset=BookAuthor.objects.select_related("author")), "genres"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def similar_posts(*, post: BookPost) -> list[BookPost]:
+    """The stored list, best first, without posts that stopped being available since."""
+    rows = (
+        SimilarPost.objects.filter(post=post, similar__status=AVAILABLE)
+        .select_related("similar__book", "similar__owner")
+        .prefetch_related(
+            Prefetch(
+                "similar__book__credits",
+                queryset=BookAuthor.objects.select_related("author").order_by("position"),
+            )
+        )
+        .order_by("-score", "-similar_id")
+    )
+    result = []
+    for row in rows:
+        row.similar.similarity = row.score
+        result.append(row.similar)
+    return result
+
+
+GENRE_COUNTS_CACHE_KEY = "books:genre-post-counts"
+GENRE_COUNTS_SECONDS = 60
+
+
+def genre_post_counts() -> dict[int, int]:
+    """Available posts per genre id. Counting means reading every post, so the result is
+    cached for a minute (home and no-results pages ask for it on every view)."""
+    counts = cache.get(GENRE_COUNTS_CACHE_KEY)
+    if counts is None:
+        counts = dict(
+            Genre.objects.annotate(
+                n=Count("books__posts", filter=Q(books__posts__status=AVAILABLE))
+            ).values_list("pk", "n")
+        )
+        cache.set(GENRE_COUNTS_CACHE_KEY, counts, GENRE_COUNTS_SECONDS)
+    return counts
+
+
+def genres_with_counts() -> list[Genre]:
+    """Every genre with its number of available posts (`post_count`)."""
+    counts = genre_post_counts()
+    genres = list(Genre.objects.order_by("name"))
+    for genre in genres:
+        genre.post_count = counts.get(genre.pk, 0)
+    return genres
+
+
+def popular_genres(limit: int = 8) -> list[Genre]:
+    """Genres with the most available posts."""
+    ranked = [g for g in genres_with_counts() if g.post_count]
+    return sorted(ranked, key=lambda g: (-g.post_count, g.name))[:limit]

@@ -1,0 +1,214 @@
+"""Write paths for books and posts. Business rules live here; views and admin call them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from .isbn import to_isbn13
+from .models import Author, Book, BookAuthor, BookPost, Genre
+from .text import normalize, squash_spaces
+
+MAX_AUTHORS = 10
+
+
+def split_author_names(value: str) -> list[str]:
+    """'A. Writer; B. Other' or one name a line → clean, distinct names in order."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for chunk in (value or "").replace("\n", ";").split(";"):
+        name = squash_spaces(chunk)[:200]
+        key = normalize(name)
+        if key and key not in seen:
+            seen.add(key)
+            names.append(name)
+    return names
+
+
+def book_match_key(*, title: str, first_author: str) -> str:
+    return f"{normalize(title)[:250]}|{normalize(first_author)[:140]}"
+
+
+def author_get_or_create(*, name: str) -> Author:
+    name = squash_spaces(name)[:200]
+    key = normalize(name)
+    if not key:
+        raise ValidationError("An author needs a name.")
+    author = Author.objects.filter(name_key=key).first()
+    if author is not None:
+        return author
+    try:
+        with transaction.atomic():
+            return Author.objects.create(name=name)
+    except IntegrityError:  # created meanwhile by someone else
+        return Author.objects.get(name_key=key)
+
+
+def book_find(*, isbn13: str | None = None, title: str = "", first_author: str = "") -> Book | None:
+    """The known book with this ISBN, or with the same title and first author (ignoring
+    case, accents and punctuation)."""
+    if isbn13:
+        book = Book.objects.filter(isbn13=isbn13).first()
+        if book is not None:
+            return book
+    if title and first_author:
+        key = book_match_key(title=title, first_author=first_author)
+        return Book.objects.filter(match_key=key).order_by("id").first()
+    return None
+
+
+@transaction.atomic
+def book_create(
+    *,
+    title: str,
+    authors: Sequence[str],
+    isbn13: str | None = None,
+    subtitle: str = "",
+    publisher: str = "",
+    year: int | None = None,
+    language: str = "en",
+    description: str = "",
+    cover_url: str = "",
+    cover=None,
+    genres: Iterable[Genre] = (),
+) -> Book:
+    title = squash_spaces(title)[:300]
+    authors = [a for a in authors if normalize(a)][:MAX_AUTHORS]
+    if not title:
+        raise ValidationError("A book needs a title.")
+    if not authors:
+        raise ValidationError("A book needs at least one author.")
+    if isbn13:
+        isbn13 = to_isbn13(isbn13)
+    book = Book(
+        title=title,
+        subtitle=squash_spaces(subtitle)[:300],
+        isbn13=isbn13 or None,
+        publisher=squash_spaces(publisher)[:200],
+        year=year,
+        language=language,
+        description=(description or "").strip()[:5000],
+        cover_url=cover_url or "",
+        match_key=book_match_key(title=title, first_author=authors[0]),
+    )
+    if cover:
+        book.cover = cover
+    book.save()
+    BookAuthor.objects.bulk_create(
+        [
+            BookAuthor(book=book, author=author_get_or_create(name=name), position=i)
+            for i, name in enumerate(authors)
+        ]
+    )
+    genres = list(genres)
+    if genres:
+        book.genres.set(genres)
+    return book
+
+
+@transaction.atomic
+def book_get_or_create(
+    *,
+    isbn: str | None = None,
+    title: str = "",
+    authors: Sequence[str] = (),
+    **details,
+) -> tuple[Book, bool]:
+    """Reuse a known book (by ISBN, else by title + first author) or create it.
+
+    `isbn` may be an ISBN-10 or ISBN-13; it is validated and stored as ISBN-13. A book
+    found by title and author that has no ISBN yet gets the one given. Raises
+    ValidationError with a message for the member when there is not enough to go on.
+    """
+    isbn13 = to_isbn13(isbn) if isbn else None
+    authors = list(authors)
+    book = book_find(isbn13=isbn13, title=title, first_author=authors[0] if authors else "")
+    if book is not None:
+        if isbn13 and not book.isbn13 and not Book.objects.filter(isbn13=isbn13).exists():
+            book.isbn13 = isbn13
+            book.save(update_fields=["isbn13"])
+        if details.get("genres") and not book.genres.exists():
+            book.genres.set(details["genres"])
+        return book, False
+    if not title or not authors:
+        raise ValidationError(
+            "We don't know that ISBN yet. Please also enter the book's title and author."
+            if isbn13
+            else "Enter an ISBN, or the book's title and author."
+        )
+    return book_create(title=title, authors=authors, isbn13=isbn13, **details), True
+
+
+@transaction.atomic
+def post_create(
+    *,
+    owner,
+    book: Book,
+    offer: str = BookPost.Offer.GIVE,
+    condition: str = BookPost.Condition.GOOD,
+    location: str = "",
+    note: str = "",
+) -> BookPost:
+    """A member offers a copy of `book`. Publishes BookPostCreated (from post_save)."""
+    if not owner.is_verified:
+        raise ValidationError("Please confirm your email address before sharing books.")
+    post = BookPost(
+        owner=owner,
+        book=book,
+        offer=offer,
+        condition=condition,
+        location=squash_spaces(location)[:120],
+        note=(note or "").strip()[:2000],
+    )
+    post.full_clean()
+    post.save()
+    return post
+
+
+@transaction.atomic
+def post_share(
+    *,
+    owner,
+    isbn: str | None = None,
+    title: str = "",
+    authors: Sequence[str] = (),
+    book_details: dict | None = None,
+    offer: str = BookPost.Offer.GIVE,
+    condition: str = BookPost.Condition.GOOD,
+    location: str = "",
+    note: str = "",
+) -> BookPost:
+    """The `/posts/new/` write path: find or create the book and post it, in one transaction."""
+    book, _ = book_get_or_create(isbn=isbn, title=title, authors=authors, **(book_details or {}))
+    return post_create(
+        owner=owner, book=book, offer=offer, condition=condition, location=location, note=note
+    )
+
+
+POST_EDITABLE = ("offer", "condition", "location", "note", "status")
+
+
+@transaction.atomic
+def post_update(*, post: BookPost, **changes) -> BookPost:
+    """Change a post's offer details or status. Publishes BookPostUpdated when anything
+    changed."""
+    unknown = set(changes) - set(POST_EDITABLE)
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    changed = [name for name, value in changes.items() if getattr(post, name) != value]
+    if not changed:
+        return post
+    for name in changed:
+        setattr(post, name, changes[name])
+    post.full_clean()
+    post.save(update_fields=[*changed, "updated_at"])
+    return post
+
+
+@transaction.atomic
+def post_remove(*, post: BookPost) -> None:
+    """The owner withdraws the post: it is deleted and BookPostRemoved is published.
+    (A copy that was given away is marked "gone" with post_update instead.)"""
+    post.delete()

@@ -1,0 +1,113 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from books.models import Author, Book, BookPost
+from books.services import (
+    book_get_or_create,
+    post_create,
+    post_remove,
+    post_share,
+    post_update,
+    split_author_names,
+)
+
+from .factories import BookFactory, BookPostFactory, GenreFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_split_author_names_keeps_order_and_drops_repeats():
+    assert split_author_names(" Ann Lee ;Bo Ek\nann lee; ") == ["Ann Lee", "Bo Ek"]
+
+
+def test_new_book_gets_ordered_authors_and_isbn13_from_isbn10():
+    book, created = book_get_or_create(
+        isbn="0-306-40615-2", title="Signals", authors=["Zed Last", "Amy First"]
+    )
+    assert created
+    assert book.isbn13 == "9780306406157"
+    assert [a.name for a in book.ordered_authors()] == ["Zed Last", "Amy First"]
+
+
+def test_existing_book_is_reused_by_isbn():
+    book, _ = book_get_or_create(isbn="9780306406157", title="Signals", authors=["Zed Last"])
+    again, created = book_get_or_create(isbn="0306406152")
+    assert not created and again == book
+
+
+def test_existing_book_is_reused_by_title_and_first_author_ignoring_case_and_accents():
+    book = BookFactory(title="Les Misérables", authors=["Victor Hugo"])
+    again, created = book_get_or_create(title="les miserables", authors=["VICTOR HUGO"])
+    assert not created and again == book
+
+
+def test_same_title_with_another_first_author_is_another_book():
+    BookFactory(title="Collected Poems", authors=["Ann Lee"])
+    _, created = book_get_or_create(title="Collected Poems", authors=["Bo Ek"])
+    assert created
+
+
+def test_book_found_by_title_gets_the_isbn_it_lacked():
+    book = BookFactory(title="Signals", authors=["Zed Last"])
+    again, _ = book_get_or_create(isbn="9780306406157", title="Signals", authors=["Zed Last"])
+    again.refresh_from_db()
+    assert again == book and again.isbn13 == "9780306406157"
+
+
+def test_authors_are_shared_between_books():
+    book_get_or_create(title="One", authors=["Émile Zola"])
+    book_get_or_create(title="Two", authors=["emile zola"])
+    assert Author.objects.count() == 1
+
+
+def test_unknown_isbn_alone_asks_for_title_and_author():
+    with pytest.raises(ValidationError, match="also enter the book's title and author"):
+        book_get_or_create(isbn="9780306406157")
+
+
+def test_invalid_isbn_is_rejected_with_a_message():
+    with pytest.raises(ValidationError, match="check digit"):
+        book_get_or_create(isbn="9780306406158", title="X", authors=["Y"])
+
+
+def test_post_share_creates_book_and_post_in_one_go():
+    owner = UserFactory()
+    genre = GenreFactory(name="Fantasy", slug="fantasy")
+    post = post_share(
+        owner=owner,
+        title="The Sleeping Lantern",
+        authors=["Ada Quill"],
+        book_details={"genres": [genre], "description": "A lantern."},
+        offer="lend",
+        location="York",
+    )
+    assert post.book.title == "The Sleeping Lantern"
+    assert list(post.book.genres.all()) == [genre]
+    assert post.offer == "lend" and post.status == "available"
+
+
+def test_post_share_rolls_back_the_book_when_the_post_fails():
+    owner = UserFactory()
+    with pytest.raises(ValidationError):
+        post_share(owner=owner, title="Rollback", authors=["Ann Lee"], offer="sell")
+    assert not Book.objects.filter(title="Rollback").exists()
+
+
+def test_unverified_member_cannot_post():
+    with pytest.raises(ValidationError, match="confirm your email"):
+        post_create(owner=UserFactory(unverified=True), book=BookFactory())
+
+
+def test_post_update_changes_only_editable_fields():
+    post = BookPostFactory()
+    post_update(post=post, status="gone", note="Given to a neighbour")
+    post.refresh_from_db()
+    assert post.status == "gone" and post.note == "Given to a neighbour"
+    with pytest.raises(ValueError):
+        post_update(post=post, owner_id=1)
+
+
+def test_post_remove_deletes_the_post():
+    post = BookPostFactory()
+    post_remove(post=post)
+    assert not BookPost.objects.filter(pk=post.pk).exists()

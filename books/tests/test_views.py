@@ -1,0 +1,304 @@
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from books.models import Book, BookPost
+from books.search import index_posts
+from books.suggestions import post_refresh
+
+from .factories import BookFactory, BookPostFactory, GenreFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def member(client):
+    user = UserFactory()
+    client.force_login(user)
+    return user
+
+
+# -- creating posts ---------------------------------------------------------------------
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(client):
+    response = client.get(reverse("books:post_create"))
+    assert response.status_code == 302 and reverse("accounts:login") in response.url
+
+
+def test_unverified_member_is_sent_to_verify_first(client):
+    client.force_login(UserFactory(unverified=True))
+    response = client.get(reverse("books:post_create"))
+    assert response.status_code == 302 and reverse("accounts:verify") in response.url
+
+
+def test_verified_member_shares_a_new_book_by_title_and_author(client, member):
+    genre = GenreFactory(name="Fantasy", slug="fantasy")
+    response = client.post(
+        reverse("books:post_create"),
+        {
+            "title": "The Sleeping Lantern",
+            "authors": "Ada Quill; Bo Ek",
+            "isbn": "0-306-40615-2",
+            "language": "en",
+            "genres": [genre.pk],
+            "offer": "lend",
+            "condition": "good",
+            "location": "York",
+        },
+    )
+    post = BookPost.objects.get()
+    assert response.status_code == 302 and response.url == post.get_absolute_url()
+    assert post.owner == member and post.book.isbn13 == "9780306406157"
+    assert post.book.author_names == "Ada Quill, Bo Ek"
+
+
+def test_sharing_by_isbn_reuses_the_known_book(client, member):
+    book = BookFactory(isbn13="9780306406157")
+    client.post(
+        reverse("books:post_create"),
+        {"isbn": "0306406152", "language": "en", "offer": "give", "condition": "good"},
+    )
+    assert BookPost.objects.get().book == book
+    assert Book.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"isbn": "9780306406158"}, "check digit should be 7"),
+        ({"isbn": "12"}, "10 or 13 digits"),
+        ({"isbn": "9780306406157"}, "also enter the book"),
+        ({}, "Enter an ISBN, or the book"),
+        ({"title": "Only a title"}, "Enter the author too"),
+        ({"title": "x" * 301, "authors": "A"}, "at most 300 characters"),
+        ({"title": "T", "authors": "A", "location": "y" * 121}, "at most 120 characters"),
+        ({"title": "T", "authors": "A", "offer": "sell"}, "Select a valid choice"),
+        ({"title": "T", "authors": "A", "year": "-5"}, "greater than or equal to 1450"),
+    ],
+)
+def test_bad_input_gets_a_clear_message(client, member, data, message):
+    payload = {"language": "en", "offer": "give", "condition": "good", **data}
+    response = client.post(reverse("books:post_create"), payload)
+    assert response.status_code == 200
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert not BookPost.objects.exists()
+
+
+def test_a_cover_must_be_an_image(client, member):
+    fake = SimpleUploadedFile("cover.jpg", b"MZ not an image", content_type="image/jpeg")
+    response = client.post(
+        reverse("books:post_create"),
+        {
+            "title": "T",
+            "authors": "A",
+            "language": "en",
+            "offer": "give",
+            "condition": "good",
+            "cover": fake,
+        },
+    )
+    assert "Upload a JPEG, PNG, GIF or WebP image" in response.content.decode()
+
+
+def test_html_in_text_is_escaped_on_output(client, member):
+    client.post(
+        reverse("books:post_create"),
+        {
+            "title": "<script>alert(1)</script>",
+            "authors": "<b>Bold</b>",
+            "language": "en",
+            "offer": "give",
+            "condition": "good",
+            "note": "<img src=x onerror=alert(1)>",
+        },
+    )
+    post = BookPost.objects.get()
+    body = client.get(post.get_absolute_url()).content.decode()
+    assert "<script>alert(1)</script>" not in body and "&lt;script&gt;" in body
+    assert "<img src=x" not in body
+
+
+# -- editing and removing ---------------------------------------------------------------
+
+
+def test_owner_edits_their_post(client, member):
+    post = BookPostFactory(owner=member)
+    response = client.post(
+        reverse("books:post_edit", args=[post.pk]),
+        {
+            "offer": "swap",
+            "condition": "fair",
+            "location": "Hull",
+            "note": "",
+            "status": "reserved",
+        },
+    )
+    post.refresh_from_db()
+    assert response.status_code == 302
+    assert (post.offer, post.status, post.location) == ("swap", "reserved", "Hull")
+
+
+def test_others_cannot_edit_or_remove_a_post(client, member):
+    post = BookPostFactory()
+    assert client.get(reverse("books:post_edit", args=[post.pk])).status_code == 404
+    assert client.post(reverse("books:post_edit", args=[post.pk]), {}).status_code == 404
+    assert client.post(reverse("books:post_remove", args=[post.pk])).status_code == 404
+    assert BookPost.objects.filter(pk=post.pk).exists()
+
+
+def test_owner_removes_their_post_after_confirming(client, member):
+    post = BookPostFactory(owner=member)
+    assert client.get(reverse("books:post_remove", args=[post.pk])).status_code == 200
+    response = client.post(reverse("books:post_remove", args=[post.pk]))
+    assert response.status_code == 302
+    assert not BookPost.objects.filter(pk=post.pk).exists()
+
+
+def test_edit_links_show_only_to_the_owner(client, member):
+    mine, theirs = BookPostFactory(owner=member), BookPostFactory()
+    assert (
+        reverse("books:post_edit", args=[mine.pk])
+        in client.get(mine.get_absolute_url()).content.decode()
+    )
+    assert (
+        reverse("books:post_edit", args=[theirs.pk])
+        not in client.get(theirs.get_absolute_url()).content.decode()
+    )
+
+
+# -- pages and constant query counts ----------------------------------------------------
+
+
+def count_queries(client, url):
+    cache.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.fixture
+def many_posts():
+    genre = GenreFactory(name="Fantasy", slug="fantasy")
+    owner = UserFactory(username="sharer")
+    book = BookFactory(genres=[genre], authors=["Ann Lee", "Bo Ek"])
+    posts = [
+        BookPostFactory(owner=owner, book=BookFactory(genres=[genre], authors=["A", "B"]))
+        for _ in range(12)
+    ]
+    posts += [BookPostFactory(book=book) for _ in range(12)]
+    index_posts([p.pk for p in posts])
+    for post in posts:
+        post_refresh(post.pk)
+    return {"genre": genre, "owner": owner, "book": book, "post": posts[0]}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("home", 5), ("genre", 4), ("book", 5), ("profile", 4), ("search", 3), ("post", 5)],
+)
+def test_pages_use_a_constant_number_of_queries(
+    client, settings, many_posts, django_assert_num_queries, name, expected
+):
+    urls = {
+        "home": reverse("home"),
+        "genre": many_posts["genre"].get_absolute_url(),
+        "book": many_posts["book"].get_absolute_url(),
+        "profile": reverse("accounts:profile", args=["sharer"]),
+        "search": reverse("books:search") + "?q=title&genre=fantasy",
+        "post": many_posts["post"].get_absolute_url(),
+    }
+    settings.BOOKS_PAGE_SIZE = 3
+    small = count_queries(client, urls[name])
+    settings.BOOKS_PAGE_SIZE = 20
+    cache.clear()
+    with django_assert_num_queries(expected):
+        client.get(urls[name])
+    assert small == expected
+
+
+def test_home_lists_latest_available_posts_and_genre_counts(client, many_posts):
+    cache.clear()
+    BookPostFactory(book=BookFactory(title="Not Any More"), status="gone")
+    body = client.get(reverse("home")).content.decode()
+    assert "Not Any More" not in body
+    assert 'Fantasy</a> <span class="muted">(24)</span>' in body
+
+
+def test_post_page_shows_the_stored_similar_posts(client, indexed):
+    genre = GenreFactory(name="Fantasy", slug="fantasy")
+    a = BookPostFactory(book=BookFactory(title="Ember Queen", genres=[genre]))
+    b = BookPostFactory(book=BookFactory(title="Ember Gate", genres=[genre]))
+    indexed(a, b)
+    body = client.get(a.get_absolute_url()).content.decode()
+    assert "Ember Gate" in body
+
+
+@pytest.mark.parametrize("page", ["-1", "0", "abc", "99999", "1e9", "٣"])
+def test_odd_page_numbers_never_fail(client, many_posts, page):
+    for url in [reverse("home"), many_posts["genre"].get_absolute_url(), reverse("books:search")]:
+        assert client.get(url, {"page": page, "q": "title"}).status_code == 200
+
+
+def test_missing_things_are_404(client):
+    assert client.get(reverse("books:post_detail", args=[999])).status_code == 404
+    assert client.get(reverse("books:book_detail", args=[999])).status_code == 404
+    assert client.get(reverse("books:genre", args=["nope"])).status_code == 404
+
+
+# -- search page ------------------------------------------------------------------------
+
+
+def test_search_shows_count_and_highlights(client, many_posts):
+    body = client.get(reverse("books:search"), {"q": "title"}).content.decode()
+    assert "24 results" in body and "<mark>Title</mark>" in body
+
+
+def test_search_by_isbn_goes_to_the_book(client):
+    post = BookPostFactory(book=BookFactory(isbn13="9780306406157"))
+    index_posts([post.pk])
+    response = client.get(reverse("books:search"), {"q": "0-306-40615-2"})
+    assert response.status_code == 302 and response.url == post.book.get_absolute_url()
+
+
+def test_search_corrects_a_typo_and_says_so(client):
+    post = BookPostFactory(book=BookFactory(title="The Hobbit", authors=["J. R. R. Tolkien"]))
+    index_posts([post.pk])
+    body = client.get(reverse("books:search"), {"q": "tolkein"}).content.decode()
+    assert "Showing results for <strong>tolkien</strong>" in body
+    assert "The Hobbit" in body
+
+
+def test_no_results_page_helps(client, many_posts):
+    cache.clear()
+    body = client.get(reverse("books:search"), {"q": "zzzzqqqq"}).content.decode()
+    assert "No books found" in body and "Popular genres" in body and "Fantasy" in body
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "x" * 5000},
+        {"q": "title", "genre": "no-such-genre"},
+        {"q": "title", "genre": "../../etc"},
+        {"q": "title", "offer": "sell"},
+        {"q": "title", "status": "deleted"},
+        {"q": "title", "language": "klingon"},
+        {"q": '"unterminated AND ( OR'},
+        {"q": "-only -exclusions"},
+        {"q": "<script>alert(1)</script>"},
+    ],
+)
+def test_nonsense_search_input_never_fails(client, many_posts, params):
+    response = client.get(reverse("books:search"), params)
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+def test_search_reflects_the_query_escaped(client):
+    body = client.get(reverse("books:search"), {"q": '<b>"x"</b>'}).content.decode()
+    assert "<b>" not in body.split("<main")[1]
