@@ -38,3 +38,12 @@ def redis_server():
     server = RedisServer(require_redis_server()).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def staff_client(client, db):
+    """The test client signed in as a verified superuser."""
+    from accounts.tests.factories import VerifiedUserFactory
+
+    client.force_login(VerifiedUserFactory(is_staff=True, is_superuser=True))
+    return client

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 
+from accounts.demo import DEMO_PASSWORD
+
 GENRES = [
     ("Fantasy", "fantasy", "Other worlds, quests and magic."),
     ("Science Fiction", "science-fiction", "Futures, far stars and what-ifs."),
@@ -203,7 +205,8 @@ LAST = [
     "Thistle",
 ]
 TOWNS = ["Leeds", "Bristol", "Norwich", "York", "Cardiff", "Glasgow", "Brighton", "Oxford"]
-MEMBERS = ["ana_reads", "ben_shelves", "carla_pages", "dev_bookworm", "elin_lends", "finn_swaps"]
+# The accounts demo members (ada, ben, chloe) share books too, with these three more.
+MEMBERS = ["ada", "ben", "chloe", "dev_bookworm", "elin_lends", "finn_swaps"]
 BOOKS_PER_GENRE = 25
 
 
@@ -252,9 +255,10 @@ def seed(*, stdout, style):
             defaults={"email": f"{username}@example.org", "email_verified_at": timezone.now()},
         )
         if created:
-            user.set_password("demo-password-123")
+            user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         members.append(user)
+    stdout.write(f"  {len(members)} members sharing books (password: {DEMO_PASSWORD})")
 
     rng = random.Random(20261121)  # the same books every run
     genres = {g.slug: g for g in Genre.objects.all()}

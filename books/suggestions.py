@@ -25,6 +25,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch
 
+from bookshare.core.batching import pk_batches
+
 from .models import BookAuthor, BookPost, PostFeature, SimilarPost
 from .text import content_words
 
@@ -246,15 +248,7 @@ def rebuild(*, batch_size: int = 200, progress: Callable[[int, int], None] | Non
         if progress:
             progress(min(done, total), 2 * total)
     features_of: dict[int, set[str]] = {}
-    last = 0
-    while True:  # pass 2: lists
-        ids = list(
-            BookPost.objects.filter(pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            break
+    for ids in pk_batches(BookPost.objects.all(), batch_size=batch_size):  # pass 2: lists
         features_of.clear()
         for pid, feature in PostFeature.objects.filter(post_id__in=ids).values_list(
             "post_id", "feature"
@@ -267,7 +261,6 @@ def rebuild(*, batch_size: int = 200, progress: Callable[[int, int], None] | Non
                     post = _post(pid)
                     features = post_features(post) if post else set()
                 _store_list(pid, _scored_candidates(pid, features) if features else [])
-        last = ids[-1]
         done += len(ids)
         if progress:
             progress(min(done, 2 * total), 2 * total)

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,3 +17,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("books.urls")),
 ]
+
+if settings.DEBUG:
+    # Uploaded covers under `make run`. In production the front proxy (or object
+    # storage) serves MEDIA_URL; see docs/operations.md.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

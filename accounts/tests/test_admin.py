@@ -8,13 +8,6 @@ from .factories import UserFactory, VerificationCodeFactory, VerifiedUserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client):
-    admin = VerifiedUserFactory(is_staff=True, is_superuser=True)
-    client.force_login(admin)
-    return client
-
-
 def test_user_list_shows_verification_state_dates_and_filters(staff_client):
     UserFactory(username="unconfirmed")
     response = staff_client.get("/admin/accounts/user/")

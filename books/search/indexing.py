@@ -14,6 +14,7 @@ from django.db.models import Prefetch
 
 from books.models import BookAuthor, BookPost, SearchEntry, SearchTerm
 from books.text import content_words, normalize
+from bookshare.core.batching import pk_batches
 
 ENTRY_FIELDS = [
     "book_id",
@@ -129,14 +130,7 @@ def reindex(
     last = 0
     if progress:
         progress(0, total)
-    while True:
-        ids = list(
-            BookPost.objects.filter(pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            break
+    for ids in pk_batches(BookPost.objects.all(), batch_size=batch_size):
         with transaction.atomic():
             n, r = index_posts(ids)
             # Entries for posts that vanished between the previous batch and this one.

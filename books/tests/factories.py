@@ -1,27 +1,13 @@
 import factory
-from django.contrib.auth import get_user_model
-from django.utils import timezone
 
+from accounts.tests.factories import VerifiedUserFactory
 from books.models import Author, Book, BookAuthor, BookPost, Genre
 from books.services import book_match_key
 from books.text import normalize
 
 
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        django_get_or_create = ("username",)
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"member{n}")
-    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
-    email_verified_at = factory.LazyFunction(timezone.now)
-    password = factory.PostGenerationMethodCall("set_password", "a-long-test-password")
-
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
+class UserFactory(VerifiedUserFactory):
+    """A verified member, who may post; `UserFactory(unverified=True)` for one who may not."""
 
     class Params:
         unverified = factory.Trait(email_verified_at=None)

@@ -5,31 +5,24 @@ from books.models import SearchEntry
 from books.search import index_posts
 from books.suggestions import post_refresh
 
-from .factories import BookPostFactory, UserFactory
+from .factories import BookPostFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client):
-    user = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(user)
-    return user
 
 
 @pytest.mark.parametrize(
     "model", ["book", "author", "genre", "bookpost", "searchentry", "similarpost"]
 )
-def test_admin_lists_open(client, staff, model):
+def test_admin_lists_open(staff_client, model):
     post = BookPostFactory()
     index_posts([post.pk])
     post_refresh(post.pk)
-    assert client.get(reverse(f"admin:books_{model}_changelist")).status_code == 200
+    assert staff_client.get(reverse(f"admin:books_{model}_changelist")).status_code == 200
 
 
-def test_admin_action_reindexes_selected_posts(client, staff):
+def test_admin_action_reindexes_selected_posts(staff_client):
     post = BookPostFactory()
-    response = client.post(
+    response = staff_client.post(
         reverse("admin:books_bookpost_changelist"),
         {"action": "reindex_selected", "_selected_action": [post.pk]},
     )
@@ -37,13 +30,13 @@ def test_admin_action_reindexes_selected_posts(client, staff):
     assert SearchEntry.objects.filter(post_id=post.pk).exists()
 
 
-def test_editing_a_book_in_admin_republishes_its_posts(client, staff):
+def test_editing_a_book_in_admin_republishes_its_posts(staff_client):
     from bookshare.eventbus.models import StoredEvent
 
     post = BookPostFactory()
     book = post.book
     credit = book.credits.get()
-    response = client.post(
+    response = staff_client.post(
         reverse("admin:books_book_change", args=[book.pk]),
         {
             "title": "Renamed",

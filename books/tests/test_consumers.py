@@ -114,7 +114,9 @@ def test_flow_post_is_searchable_and_suggested_through_a_real_worker(bus_worker)
         message="removed post out of the index",
     )
     wait_until(
-        lambda: not Delivery.objects.exclude(status="done").exists(),
+        # The books consumers' deliveries (the owner's sign-up email waits for an email
+        # worker, which this test does not run).
+        lambda: not Delivery.objects.filter(event__source="books").exclude(status="done").exists(),
         timeout=60,
-        message="every delivery done",
+        message="every books delivery done",
     )

@@ -1,16 +1,8 @@
 import pytest
-from django.contrib.auth import get_user_model
 
 from .factories import DeliveryFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("ops", "ops@example.org", "pw-Long-enough-1")
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize(
