@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint format check bench bench-events migrate seed shell clean help
+.PHONY: run test lint format check bench migrate seed shell clean help
 
 help:
 	@echo "make run      set up (venv, .env, migrate, demo data) and start web, workers and beat"
@@ -52,7 +52,7 @@ check: $(STAMP)
 	@$(PY) manage.py check
 
 bench: $(STAMP)
-	@for script in bench/*.py; do $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 shell: $(STAMP) .env
 	@$(PY) manage.py shell
