@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 
 from . import search, suggestions
 from .models import Author, Book, BookAuthor, BookPost, Genre, SearchEntry, SimilarPost
@@ -26,6 +27,8 @@ class BookAuthorInline(admin.TabularInline):
 
 @admin.register(Book)
 class BookAdmin(admin.ModelAdmin):
+    # A cover URL typed without a scheme is taken as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("title", "isbn13", "language", "year", "created_at")
     list_filter = ("language", "genres")
     search_fields = ("title", "isbn13", "credits__author__name")
