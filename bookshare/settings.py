@@ -253,6 +253,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        # The filesystem transport has no host; kombu warns about that on every connect.
+        "kombu.connection": {"level": "ERROR" if BROKER_IS_FILESYSTEM else LOG_LEVEL},
     },
 }
 

@@ -96,9 +96,11 @@ def main() -> int:
     )
 
     def stop_all(*_):
+        # SIGTERM to each main process: Celery workers then finish their current task and
+        # stop their own pool (a warm shutdown). Whatever is left after 10 s is killed.
         for proc in procs.values():
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+                proc.terminate()
         deadline = time.monotonic() + 10
         for proc in procs.values():
             try:
