@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bookshare.settings")
 
@@ -10,3 +10,16 @@ app = Celery("bookshare")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Tasks live in each app's tasks.py; the event bus discovers consumers.py itself.
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect(dispatch_uid="bookshare.celery.db_connections_before")
+@signals.task_postrun.connect(dispatch_uid="bookshare.celery.db_connections_after")
+def _recycle_old_db_connections(**kwargs) -> None:
+    """Drop connections past CONN_MAX_AGE or broken, and health-check the rest lazily.
+
+    This is what Django does around each web request; Celery's own handling is switched
+    off by CELERY_DB_REUSE_MAX because it reconnects for every task.
+    """
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .context import current_causation_id, current_correlation_id, new_id
@@ -31,40 +33,95 @@ def publish(event: Event, *, occurred_at=None) -> StoredEvent:
         raise EventSchemaError(f"publish() takes an Event, not {type(event).__name__}")
     # The payload was type-checked when the (frozen) event was constructed.
     now = timezone.now()
+    stored = StoredEvent(
+        id=uuid.uuid4(),
+        type=event.event_type,
+        version=event.version,
+        source=event.source,
+        occurred_at=occurred_at or now,
+        data=event.to_data(),
+        correlation_id=current_correlation_id() or new_id(),
+        causation_id=current_causation_id() or "",
+    )
+    consumers = consumers_for(event.event_type)
+    # Rows start as "queued": the send after commit almost always succeeds, and marking
+    # them here saves a write per event. A failed send turns them back to "pending"; a
+    # process that dies between commit and send leaves them to the relay once their
+    # lease runs out.
     lease = now + timedelta(seconds=settings.EVENTBUS_LEASE_SECONDS)
-    with transaction.atomic():
-        stored = StoredEvent.objects.create(
-            id=new_id(),
-            type=event.event_type,
-            version=event.version,
-            source=event.source,
-            occurred_at=occurred_at or now,
-            data=event.to_data(),
-            correlation_id=current_correlation_id() or new_id(),
-            causation_id=current_causation_id() or "",
-        )
-        # Rows start as "queued": the send after commit almost always succeeds, and
-        # marking them here saves a write per event. A failed send turns them back to
-        # "pending"; a process that dies between commit and send leaves them to the
-        # relay once their lease runs out.
-        deliveries = Delivery.objects.bulk_create(
-            [
-                Delivery(
-                    event=stored,
-                    consumer=c.name,
-                    queue=c.queue,
-                    max_attempts=c.max_attempts,
-                    status=Delivery.Status.QUEUED,
-                    created_at=now,
-                    lease_until=lease,
-                )
-                for c in consumers_for(event.event_type)
-            ]
-        )
-        if deliveries:
+    # No savepoint: the event stands or falls with the caller's transaction (and a
+    # savepoint would cost two more round trips per event).
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            items = _insert_in_one_statement(stored, consumers, now=now, lease=lease)
+        else:
+            stored.save(force_insert=True)
+            deliveries = Delivery.objects.bulk_create(
+                [
+                    Delivery(
+                        event=stored,
+                        consumer=c.name,
+                        queue=c.queue,
+                        max_attempts=c.max_attempts,
+                        status=Delivery.Status.QUEUED,
+                        created_at=now,
+                        lease_until=lease,
+                    )
+                    for c in consumers
+                ]
+            )
             items = [(d.pk, d.queue) for d in deliveries]
+        if items:
             transaction.on_commit(lambda: dispatch(items), robust=True)
     return stored
+
+
+def _insert_in_one_statement(stored: StoredEvent, consumers, *, now, lease) -> list:
+    """PostgreSQL: the event and its deliveries in one round trip (a data-modifying CTE).
+
+    Returns [(delivery id, queue)]. Sets `stored.seq` and marks it saved.
+    """
+    q = connection.ops.quote_name
+    e_table, d_table = q(StoredEvent._meta.db_table), q(Delivery._meta.db_table)
+    e_cols = "id, type, version, source, occurred_at, data, correlation_id, causation_id"
+    e_params = [
+        stored.id,
+        stored.type,
+        stored.version,
+        stored.source,
+        stored.occurred_at,
+        json.dumps(stored.data),
+        stored.correlation_id,
+        stored.causation_id,
+    ]
+    insert_event = (
+        f"INSERT INTO {e_table} ({e_cols}) "  # noqa: S608 - identifiers from model metadata
+        "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING seq"
+    )
+    if not consumers:
+        with connection.cursor() as cursor:
+            cursor.execute(insert_event, e_params)
+            stored.seq = cursor.fetchone()[0]
+    else:
+        values = ", ".join(["(%s, %s, %s)"] * len(consumers))
+        sql = (
+            f"WITH e AS ({insert_event}) "  # noqa: S608 - identifiers from model metadata
+            f"INSERT INTO {d_table} (event_id, consumer, queue, max_attempts, status, "
+            "attempts, resends, lease_until, last_error, created_at) "
+            "SELECT e.seq, v.consumer, v.queue, v.max_attempts, %s, 0, 0, %s, '', %s "
+            f"FROM e, (VALUES {values}) AS v(consumer, queue, max_attempts) "
+            "RETURNING id, queue, event_id"
+        )
+        params = [*e_params, Delivery.Status.QUEUED.value, lease, now]
+        for c in consumers:
+            params += [c.name, c.queue, c.max_attempts]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        stored.seq = rows[0][2]
+    stored._state.adding = False
+    stored._state.db = connection.alias
+    return [(row[0], row[1]) for row in rows] if consumers else []
 
 
 # -- sending to the broker -------------------------------------------------------------

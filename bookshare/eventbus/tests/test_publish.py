@@ -97,3 +97,22 @@ def test_event_with_no_consumer_is_still_recorded():
     stored = publish(RenamedV1(name="A B"))
     assert StoredEvent.objects.filter(pk=stored.pk).exists()
     assert stored.deliveries.count() == 1
+
+
+def test_deliveries_start_queued_with_a_lease_and_nothing_else_set(settings):
+    """Both insert paths (one SQL statement on PostgreSQL, the ORM elsewhere) agree."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.EVENTBUS_LEASE_SECONDS = 120
+    before = timezone.now()
+    stored = publish(FannedOut(key="x"))
+    stored_again = StoredEvent.objects.get(pk=stored.pk)
+    assert (stored_again.id, stored_again.data) == (stored.id, {"key": "x"})
+    for d in Delivery.objects.filter(event=stored):
+        assert (d.status, d.attempts, d.resends, d.last_error) == ("queued", 0, 0, "")
+        assert (d.finished_at, d.latency_ms) == (None, None)
+        assert d.max_attempts == settings.EVENTBUS_MAX_ATTEMPTS
+        assert before <= d.created_at <= timezone.now()
+        assert d.lease_until == d.created_at + timedelta(seconds=120)
