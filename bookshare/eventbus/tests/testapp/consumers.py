@@ -3,7 +3,15 @@ import time
 
 from bookshare.eventbus import consumer
 
-from .events import FannedOut, FlakyHappened, Nooped, Pinged, RenamedV2, WidgetCreated
+from .events import (
+    BackendProbed,
+    FannedOut,
+    FlakyHappened,
+    Nooped,
+    Pinged,
+    RenamedV2,
+    WidgetCreated,
+)
 from .models import Effect, FailPlan
 
 
@@ -58,3 +66,13 @@ def on_renamed(event: RenamedV2, envelope: dict) -> None:
 @consumer(Nooped, queue="default", name="test.noop")
 def on_noop(event: Nooped, envelope: dict) -> None:
     """Does nothing (the benchmark's consumer)."""
+
+
+@consumer(BackendProbed, queue="default", name="test.backend_pid")
+def on_backend_probed(event: BackendProbed, envelope: dict) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    Effect.objects.create(consumer="backend_pid", key=str(pid))

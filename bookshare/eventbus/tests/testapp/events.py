@@ -70,3 +70,13 @@ class Nooped(Event):
     source = "tests"
 
     n: int
+
+
+@event
+class BackendProbed(Event):
+    """Asks a consumer to record which database session served it."""
+
+    event_type = "test.BackendProbed"
+    source = "tests"
+
+    n: int
