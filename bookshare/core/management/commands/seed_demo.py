@@ -1,7 +1,9 @@
 """`python manage.py seed_demo`: idempotent demo data from every app's `demo.py`.
 
 Each app may have a `demo.py` with `seed(*, stdout, style)`; it must be safe to run again
-(get-or-create by natural keys). Apps are seeded in INSTALLED_APPS order.
+(get-or-create by natural keys). Apps are seeded in INSTALLED_APPS order. A `demo.py` may
+also have `seed_links(*, stdout, style)`, run after every app's `seed`, for links to
+another app's demo data (a member's favourite genres, say), so one run is enough.
 """
 
 from importlib import import_module
@@ -15,14 +17,19 @@ class Command(BaseCommand):
     help = "Load demo data (safe to run again)."
 
     def handle(self, *args, **options):
+        modules = []
         for config in apps.get_app_configs():
             try:
-                module = import_module(f"{config.name}.demo")
+                modules.append((config.label, import_module(f"{config.name}.demo")))
             except ModuleNotFoundError as exc:
                 if exc.name != f"{config.name}.demo":
                     raise
-                continue
-            self.stdout.write(f"seeding {config.label} …")
+        for label, module in modules:
+            self.stdout.write(f"seeding {label} …")
             with transaction.atomic():
                 module.seed(stdout=self.stdout, style=self.style)
+        for _label, module in modules:
+            if hasattr(module, "seed_links"):
+                with transaction.atomic():
+                    module.seed_links(stdout=self.stdout, style=self.style)
         self.stdout.write(self.style.SUCCESS("demo data ready"))
