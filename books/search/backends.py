@@ -88,12 +88,15 @@ class SearchBackend:
 
 
 class PostgresBackend(SearchBackend):
-    """Weighted tsvector (A title+authors, B genres, C description, D note+location) with a
-    GIN index; ts_rank with weights; prefix via `:*`; pg_trgm for spelling.
+    """Weighted tsvector (A title+authors, B genres, C description, D note+location, plus
+    filter tokens) with a GIN index; ts_rank with weights; prefix via `:*`; pg_trgm for
+    spelling.
 
     Ranking reads every candidate's document from the heap, so it is bounded: the best
-    results are chosen among at most RANK_CANDIDATES matches (plus every exact-title
-    match). Only very common queries (more matches than that) are affected.
+    results are chosen among the first RANK_CANDIDATES matches of the index scan (plus
+    every exact-title match). Only very common queries (more matches than that) are
+    affected. Counting (up to MAX_COUNT + 1) and ranking share that one scan; a page then
+    reads its entries by primary key.
     """
 
     vendor = "postgresql"
