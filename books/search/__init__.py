@@ -13,7 +13,7 @@ from books.isbn import looks_like_isbn
 from books.models import SearchEntry, SearchTerm
 from books.text import damerau_levenshtein
 
-from .backends import MAX_COUNT, Filters, get_backend
+from .backends import MAX_COUNT, Filters, SearchBackend, get_backend
 from .highlight import Highlighter
 from .indexing import index_posts, reindex
 from .query import ParsedQuery, parse
@@ -39,13 +39,15 @@ class SearchResults:
     filters: Filters
     corrected_from: str | None = None  # the member's words, when we searched a fix instead
     _count: int | None = field(default=None, repr=False)
+    # One backend for the count and the pages (PostgreSQL ranks once for both).
+    _backend: SearchBackend = field(default_factory=get_backend, repr=False)
 
     def count(self) -> int:
         if self._count is None:
             if self.parsed.is_empty:
                 self._count = self._browse()[: MAX_COUNT + 1].count()
             else:
-                self._count = get_backend().count(self.parsed, self.filters, limit=MAX_COUNT + 1)
+                self._count = self._backend.count(self.parsed, self.filters, limit=MAX_COUNT + 1)
         return min(self._count, MAX_COUNT)
 
     @property
@@ -65,7 +67,7 @@ class SearchResults:
         if self.parsed.is_empty:
             rows = list(self._browse().order_by("-created_at", "-post_id")[start:stop])
         else:
-            rows = get_backend().results(
+            rows = self._backend.results(
                 self.parsed, self.filters, offset=start, limit=max(0, stop - start)
             )
         highlighter = self.highlighter()

@@ -7,6 +7,7 @@ triggers keep in step with it) and return SearchEntry rows, best first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connection
@@ -14,11 +15,13 @@ from django.db import DatabaseError, connection
 from books.models import SearchEntry
 
 from .query import ParsedQuery, to_fts5, to_pg_tsquery
-from .schema import PG_CONFIG, SQLITE_FTS, SQLITE_TERMS
+from .schema import FILTER_MARK, PG_CONFIG, SQLITE_FTS, SQLITE_TERMS
 
 # Ranking and counting stop after this many matches ("1,000+ results").
 RANK_CANDIDATES = 1000
 MAX_COUNT = 1000
+
+_TOKEN_VALUE = re.compile(r"[A-Za-z0-9_-]{1,50}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,21 @@ class Filters:
             params.append(f"%|{self.genre}|%")
         return "".join(f" AND {c}" for c in clauses), params
 
+    def tokens(self) -> list[str]:
+        """The filter values as the PostgreSQL document's filter lexemes (schema.py). A
+        value that is not a plain slug gets no token; its column filter still applies."""
+        values = [
+            ("status", self.status),
+            ("offer", self.offer),
+            ("language", self.language),
+            ("genre", self.genre),
+        ]
+        return [
+            f"{FILTER_MARK}{name}:{value}"
+            for name, value in values
+            if value and _TOKEN_VALUE.fullmatch(value)
+        ]
+
 
 class SearchBackend:
     vendor = ""
@@ -70,12 +88,15 @@ class SearchBackend:
 
 
 class PostgresBackend(SearchBackend):
-    """Weighted tsvector (A title+authors, B genres, C description, D note+location) with a
-    GIN index; ts_rank with weights; prefix via `:*`; pg_trgm for spelling.
+    """Weighted tsvector (A title+authors, B genres, C description, D note+location, plus
+    filter tokens) with a GIN index; ts_rank with weights; prefix via `:*`; pg_trgm for
+    spelling.
 
     Ranking reads every candidate's document from the heap, so it is bounded: the best
-    results are chosen among at most RANK_CANDIDATES matches (plus every exact-title
-    match). Only very common queries (more matches than that) are affected.
+    results are chosen among the first RANK_CANDIDATES matches of the index scan (plus
+    every exact-title match). Only very common queries (more matches than that) are
+    affected. Counting (up to MAX_COUNT + 1) and ranking share that one scan; a page then
+    reads its entries by primary key.
     """
 
     vendor = "postgresql"
@@ -83,45 +104,76 @@ class PostgresBackend(SearchBackend):
     WEIGHTS = "{0.05, 0.2, 0.4, 1.0}"
 
     def _where(self, parsed: ParsedQuery, filters: Filters, alias: str) -> tuple[str, list]:
+        # The filters go into the GIN condition as the document's filter tokens (the
+        # column conditions stay, as a check). Without them a query matching thousands of
+        # entries read each one from the heap to test its columns.
         extra, params = filters.sql(alias)
+        tokens = filters.tokens()
+        if not tokens:
+            return (
+                f"{alias}.document @@ to_tsquery('{PG_CONFIG}', %s){extra}",
+                [to_pg_tsquery(parsed), *params],
+            )
         return (
-            f"{alias}.document @@ to_tsquery('{PG_CONFIG}', %s){extra}",
-            [to_pg_tsquery(parsed), *params],
+            f"{alias}.document @@ (to_tsquery('{PG_CONFIG}', %s) && %s::tsquery){extra}",
+            [to_pg_tsquery(parsed), " & ".join(f"'{t}'" for t in tokens), *params],
         )
 
+    def __init__(self):
+        # (tsquery, filters) -> (post ids best first, matches counted, count limit): the
+        # page counts and then slices one SearchResults, both from one index scan.
+        self._ranked: dict[tuple, tuple[list[int], int, int]] = {}
+
+    def ranked(self, parsed: ParsedQuery, filters: Filters, *, count_limit: int):
+        """The candidates' ids, best first, and the number of matches counted up to
+        `count_limit`, from one scan: the first RANK_CANDIDATES matches of the scan are
+        ranked (with every exact-title match), the rest of it only counted."""
+        key = (to_pg_tsquery(parsed), filters)
+        if key not in self._ranked or self._ranked[key][2] < count_limit:
+            count_limit = max(count_limit, MAX_COUNT + 1)
+            where, params = self._where(parsed, filters, "m")
+            rank = f"ts_rank('{self.WEIGHTS}', m.document, to_tsquery('{PG_CONFIG}', %s))"
+            sql = (
+                "WITH matched AS MATERIALIZED ("
+                f"SELECT m.post_id, m.created_at, m.title_key = %s AS exact, {rank} AS rank, "
+                f"row_number() OVER () AS n FROM books_searchentry m WHERE {where} LIMIT %s), "
+                "candidates AS ("
+                "(SELECT post_id, exact, rank, created_at FROM matched WHERE n <= %s) UNION "
+                f"(SELECT m.post_id, true, {rank}, m.created_at FROM books_searchentry m "
+                f"WHERE m.title_key = %s AND {where} LIMIT 50)) "
+                "SELECT post_id, (SELECT count(*) FROM matched) FROM candidates "
+                "ORDER BY exact DESC, rank DESC, created_at DESC, post_id DESC"
+            )
+            text = to_pg_tsquery(parsed)
+            args = [
+                parsed.key,
+                text,
+                *params,
+                max(count_limit, RANK_CANDIDATES),
+                RANK_CANDIDATES,
+                text,
+                parsed.key,
+                *params,
+            ]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, args)
+                rows = cursor.fetchall()
+            self._ranked[key] = ([r[0] for r in rows], rows[0][1] if rows else 0, count_limit)
+        ids, count, _ = self._ranked[key]
+        return ids, min(count, count_limit)
+
     def count(self, parsed, filters, *, limit=None):
-        where, params = self._where(parsed, filters, "e")
-        sql = f"SELECT 1 FROM books_searchentry e WHERE {where}"
         if limit:
-            sql, params = f"{sql} LIMIT %s", [*params, limit]
+            return self.ranked(parsed, filters, count_limit=limit)[1]
+        where, params = self._where(parsed, filters, "e")
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM ({sql}) AS matches", params)
+            cursor.execute(f"SELECT count(*) FROM books_searchentry e WHERE {where}", params)
             return cursor.fetchone()[0]
 
     def results(self, parsed, filters, *, offset, limit):
-        where, params = self._where(parsed, filters, "m")
-        sql = (
-            "WITH candidates AS ("
-            f"(SELECT m.post_id FROM books_searchentry m WHERE {where} LIMIT %s) UNION "
-            f"(SELECT m.post_id FROM books_searchentry m WHERE m.title_key = %s AND {where} "
-            "LIMIT 50)) "
-            f"SELECT e.*, ts_rank('{self.WEIGHTS}', e.document, "
-            f"to_tsquery('{PG_CONFIG}', %s)) AS rank, (e.title_key = %s) AS exact "
-            "FROM books_searchentry e JOIN candidates c ON c.post_id = e.post_id "
-            "ORDER BY exact DESC, rank DESC, e.created_at DESC, e.post_id DESC "
-            "LIMIT %s OFFSET %s"
-        )
-        args = [
-            *params,
-            RANK_CANDIDATES,
-            parsed.key,
-            *params,
-            to_pg_tsquery(parsed),
-            parsed.key,
-            limit,
-            offset,
-        ]
-        return list(SearchEntry.objects.raw(sql, args))
+        ids = self.ranked(parsed, filters, count_limit=MAX_COUNT + 1)[0][offset : offset + limit]
+        rows = SearchEntry.objects.in_bulk(ids)
+        return [rows[i] for i in ids if i in rows]
 
     def term_candidates(self, word, *, limit=30):
         with connection.cursor() as cursor:

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from books.models import SearchEntry
-from books.search import Filters, book_for_isbn, get_backend, index_posts, search_posts
+from books.search import Filters, book_for_isbn, get_backend, index_posts, parse, search_posts
 
 from .factories import BookFactory, BookPostFactory, GenreFactory
 
@@ -206,3 +206,67 @@ def test_very_common_queries_are_counted_up_to_a_cap(catalogue, monkeypatch):
     results = search_posts("hobbit")
     assert results.count() == 2 and results.capped
     assert not search_posts("silmarillion").capped
+
+
+@pytest.mark.parametrize(
+    "q", ["status", "available", "offer", "swap", "genre", "fantasy", "language", "avai", "gen"]
+)
+def test_filter_values_are_not_words_of_the_document(catalogue, q):
+    # PostgreSQL keeps filter values as marked tokens in the document; they never match
+    # a word or prefix of the box. ("fantasy" is the genre's name, which is searchable.)
+    expected = 4 if q == "fantasy" else 0
+    assert get_backend().count(parse(q), Filters(status=None), limit=50) == expected
+
+
+def test_filters_combine(catalogue):
+    assert titles(search_posts("hobbit", filters=Filters(genre="fantasy", offer="swap"))) == [
+        "The Hobbit"
+    ]
+    assert titles(search_posts("hobbit", filters=Filters(genre="science", offer="swap"))) == []
+    assert titles(search_posts("hobbit", filters=Filters(genre="fantasy", status="gone"))) == []
+    found = search_posts("tolkien", filters=Filters(genre="fantasy", language="en"))
+    assert found.count() == 3
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(genre="fan'tasy"),
+        Filters(genre="fantasy science"),
+        Filters(offer="give' | '~status:available"),
+        Filters(language="e\\n"),
+    ],
+)
+def test_odd_filter_values_match_nothing(catalogue, filters):
+    results = search_posts("hobbit", filters=filters)
+    assert results.count() == 0 and results[0:5] == []
+
+
+def test_filter_by_a_mixed_case_slug():
+    genre = GenreFactory(name="Sci-Fi", slug="Sci-Fi")
+    post = BookPostFactory(book=BookFactory(title="Lantern Ships", genres=[genre]))
+    index_posts([post.pk])
+    assert titles(search_posts("lantern", filters=Filters(genre="Sci-Fi"))) == ["Lantern Ships"]
+
+
+def test_a_status_change_moves_the_entry_between_filters(catalogue):
+    post = catalogue["dragons"]
+    post.status = "reserved"
+    post.save()
+    index_posts([post.pk])
+    assert titles(search_posts("dragons", filters=Filters(status="reserved"))) == [
+        "Dragons of the Deep"
+    ]
+    post.status = "available"
+    post.save()
+    index_posts([post.pk])
+    assert titles(search_posts("dragons", filters=Filters(status="reserved"))) == []
+    assert titles(search_posts("dragons"), 1) == ["Dragons of the Deep"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL ranks once per page")
+def test_count_and_page_share_one_ranking_query(catalogue, django_assert_num_queries):
+    results = search_posts("hobbit")
+    with django_assert_num_queries(1):  # the page's entries; the count ranked them
+        rows = results[0:20]
+    assert results.count() == 4 and len(rows) == 4
