@@ -4,7 +4,7 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def bus_worker(django_db_setup, django_db_blocker):
+def bus_worker(django_db_setup):
     """One real Celery worker on every queue but `email`, for flow tests (transactional_db).
 
     As in production, email has a worker of its own: tests that need mail start one

@@ -108,7 +108,10 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
 
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    def interrupt(*_):
+        raise KeyboardInterrupt  # SIGTERM stops everything the way Ctrl-C does
+
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         while True:
             for name, proc in procs.items():

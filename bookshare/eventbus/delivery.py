@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -32,6 +33,8 @@ def backoff_seconds(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
 
+# The outcome columns _save() writes.
+_SAVED = ("status", "attempts", "last_error", "finished_at", "latency_ms", "lease_until")
 # Every column _save() writes is read here, so a save never clobbers one with a default.
 _D_COLUMNS = (
     "id",
@@ -56,32 +59,35 @@ _E_COLUMNS = (
     "correlation_id",
     "causation_id",
 )
-_lock_sql_cache: dict[str, str] = {}
 
 
-def _lock_sql() -> str:
-    """SELECT of a delivery and its event, locking the delivery row where supported.
-
-    Written once per database vendor from the models' metadata: the ORM's query
-    compilation costs more CPU than the database work on this path, which every
-    delivery takes.
-    """
-    sql = _lock_sql_cache.get(connection.vendor)
-    if sql is None:
-        q = connection.ops.quote_name
-        d_cols = ", ".join(f"d.{q(Delivery._meta.get_field(c).column)}" for c in _D_COLUMNS)
-        e_cols = ", ".join(f"e.{q(StoredEvent._meta.get_field(c).column)}" for c in _E_COLUMNS)
-        fk = q(Delivery._meta.get_field("event").column)
-        sql = (
-            # Identifiers from model metadata, quoted; the id is a bound parameter.
-            f"SELECT {d_cols}, {e_cols} FROM {q(Delivery._meta.db_table)} d "  # noqa: S608
-            f"INNER JOIN {q(StoredEvent._meta.db_table)} e ON e.{q('seq')} = d.{fk} "
-            f"WHERE d.{q('id')} = %s"
-        )
-        if connection.features.has_select_for_update_skip_locked:
-            sql += " FOR UPDATE OF d SKIP LOCKED"
-        _lock_sql_cache[connection.vendor] = sql
+# The two statements every delivery runs are written once per database vendor from the
+# models' metadata: the ORM's query compilation costs more CPU than the database work.
+@functools.cache
+def _lock_sql(vendor: str) -> str:
+    """SELECT of a delivery and its event, locking the delivery row where supported."""
+    q = connection.ops.quote_name
+    d_cols = ", ".join(f"d.{q(Delivery._meta.get_field(c).column)}" for c in _D_COLUMNS)
+    e_cols = ", ".join(f"e.{q(StoredEvent._meta.get_field(c).column)}" for c in _E_COLUMNS)
+    fk = q(Delivery._meta.get_field("event").column)
+    sql = (
+        # Identifiers from model metadata, quoted; the id is a bound parameter.
+        f"SELECT {d_cols}, {e_cols} FROM {q(Delivery._meta.db_table)} d "  # noqa: S608
+        f"INNER JOIN {q(StoredEvent._meta.db_table)} e ON e.{q('seq')} = d.{fk} "
+        f"WHERE d.{q('id')} = %s"
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        sql += " FOR UPDATE OF d SKIP LOCKED"
     return sql
+
+
+@functools.cache
+def _save_sql(vendor: str) -> str:
+    """UPDATE of the outcome columns of one delivery."""
+    q = connection.ops.quote_name
+    sets = ", ".join(f"{q(Delivery._meta.get_field(f).column)} = %s" for f in _SAVED)
+    # Identifiers from model metadata, quoted; values are bound parameters.
+    return f"UPDATE {q(Delivery._meta.db_table)} SET {sets} WHERE {q('id')} = %s"  # noqa: S608
 
 
 def _locked(delivery_id: int) -> Delivery | None:
@@ -90,7 +96,7 @@ def _locked(delivery_id: int) -> Delivery | None:
     None if there is no such row or another worker holds its lock (on PostgreSQL).
     """
     with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(), [delivery_id])
+        cursor.execute(_lock_sql(connection.vendor), [delivery_id])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -130,28 +136,16 @@ def _aware(value):
 # that much worker time; a lost delivery would cost a whole lease.
 BUSY_RETRY_PAUSES = (0.05, 0.1, 0.2, 0.4)
 
-_SAVED = ("status", "attempts", "last_error", "finished_at", "latency_ms", "lease_until")
-
 
 def _save(delivery: Delivery) -> None:
     """A plain UPDATE of the outcome columns (no model signals, no query compilation)."""
-    q = connection.ops.quote_name
     adapt = connection.ops.adapt_datetimefield_value
-    sql = _save_sql_cache.get(connection.vendor)
-    if sql is None:
-        sets = ", ".join(f"{q(Delivery._meta.get_field(f).column)} = %s" for f in _SAVED)
-        # Identifiers from model metadata, quoted; values are bound parameters.
-        sql = f"UPDATE {q(Delivery._meta.db_table)} SET {sets} WHERE {q('id')} = %s"  # noqa: S608
-        _save_sql_cache[connection.vendor] = sql
-    values = []
-    for name in _SAVED:
-        value = getattr(delivery, name)
-        values.append(adapt(value) if isinstance(value, datetime) else value)
+    values = [
+        adapt(v) if isinstance(v, datetime) else v
+        for v in (getattr(delivery, name) for name in _SAVED)
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, delivery.pk])
-
-
-_save_sql_cache: dict[str, str] = {}
+        cursor.execute(_save_sql(connection.vendor), [*values, delivery.pk])
 
 
 def run_delivery(delivery_id: int) -> str:

@@ -191,7 +191,8 @@ def dispatch(items: list[tuple[int, str]]) -> list[int]:
     """Send fresh (or replayed) deliveries; what could not be sent goes to the relay."""
     sent = send_to_broker(items)
     if len(sent) < len(items):
-        unsent = [pk for pk, _ in items if pk not in set(sent)]
+        sent_ids = set(sent)
+        unsent = [pk for pk, _ in items if pk not in sent_ids]
         # Mark them unsent, due at once: the next relay round picks them up.
         Delivery.objects.filter(pk__in=unsent, status=Delivery.Status.QUEUED).update(
             status=Delivery.Status.PENDING, lease_until=timezone.now()

@@ -1,7 +1,6 @@
 import logging
 
 import pytest
-from django.db.models.signals import post_save
 from django.http import HttpResponse
 from django.test import RequestFactory
 
@@ -45,12 +44,6 @@ def test_log_records_carry_the_correlation_id():
     with bound(correlation_id="corr-12345678"):
         CorrelationIdLogFilter().filter(record)
     assert record.correlation_id == "corr-12345678"
-
-
-@pytest.mark.django_db
-def test_raw_fixture_saves_publish_nothing():
-    post_save.send(Widget, instance=Widget(pk=99, name="fixture"), created=True, raw=True)
-    assert not StoredEvent.objects.exists()
 
 
 @pytest.mark.parametrize(
