@@ -11,7 +11,7 @@ import secrets
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 CODE_DIGITS = 6
-_CODE_RE = re.compile(r"[0-9]{6}")
+_CODE_RE = re.compile(rf"[0-9]{{{CODE_DIGITS}}}")
 _KEY_SALT = "accounts.verification-code.v1"
 
 

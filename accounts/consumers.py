@@ -10,16 +10,9 @@ from .services import password_reset_send, verification_code_send
 
 
 @consumer(UserRegistered, queue="email", name="accounts.send_verification_code")
-def send_verification_code(event: UserRegistered, envelope: dict) -> None:
-    verification_code_send(
-        user_id=event.user_id,
-        event_id=envelope["id"],
-        requested_at=datetime.fromisoformat(envelope["occurred_at"]),
-    )
-
-
 @consumer(VerificationCodeRequested, queue="email", name="accounts.resend_verification_code")
-def resend_verification_code(event: VerificationCodeRequested, envelope: dict) -> None:
+def send_verification_code(event, envelope: dict) -> None:
+    """A new code for a new member, or for one who asked for another."""
     verification_code_send(
         user_id=event.user_id,
         event_id=envelope["id"],

@@ -82,6 +82,12 @@ class VerificationCode(models.Model):
     def __str__(self) -> str:
         return f"code for {self.user_id} ({self.status})"
 
+    def effective_status(self, now) -> str:
+        """The status as of `now`: an active code past its expiry counts as expired."""
+        if self.status == self.Status.ACTIVE and self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.status
+
 
 class VerificationRecord(models.Model):
     """What happened around verification codes, for the admin. Never holds a code."""

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
 
 from . import clock
 from .models import User, VerificationCode, VerificationRecord
@@ -88,16 +87,10 @@ def verification_state(*, user: User, now: datetime | None = None) -> Verificati
     max_failures = settings.ACCOUNTS_CODE_MAX_FAILURES
     if code is None:
         status, tries_left, expires_at = "none", 0, None
-    elif code.status == VerificationCode.Status.LOCKED:
-        status, tries_left, expires_at = "locked", 0, code.expires_at
-    elif code.status == VerificationCode.Status.EXPIRED or code.expires_at <= now:
-        status, tries_left, expires_at = "expired", 0, code.expires_at
-    elif code.status == VerificationCode.Status.ACTIVE:
-        status = "active"
-        tries_left = max(0, max_failures - code.failed_attempts)
-        expires_at = code.expires_at
-    else:  # used: the member is verified
-        status, tries_left, expires_at = "used", 0, code.expires_at
+    else:
+        status, expires_at = code.effective_status(now), code.expires_at
+        active = status == VerificationCode.Status.ACTIVE
+        tries_left = max(0, max_failures - code.failed_attempts) if active else 0
     return VerificationState(
         code_status=status,
         tries_left=tries_left,
@@ -105,7 +98,3 @@ def verification_state(*, user: User, now: datetime | None = None) -> Verificati
         resend_wait_seconds=verification_resend_wait(user=user, now=now),
         email=user.email,
     )
-
-
-def verification_records_for(*, user: User) -> QuerySet[VerificationRecord]:
-    return VerificationRecord.objects.filter(user=user).select_related("code")

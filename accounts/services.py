@@ -172,16 +172,16 @@ def verification_code_check(*, user: User, code: str, ip: str | None = None) -> 
         if member.is_verified:
             return CodeCheck("already_verified")
         now = clock.now()
+        # The member row is locked, so no new code can appear meanwhile.
         current = verification_code_current(user=member)
-        if current is not None:
-            current = VerificationCode.objects.select_for_update().get(pk=current.pk)
         if current is None:
             _record(user=member, kind=kind.REFUSED, ip=ip, detail="no code sent yet")
             return CodeCheck("no_code")
-        if current.status == VerificationCode.Status.LOCKED:
+        status = current.effective_status(now)
+        if status == VerificationCode.Status.LOCKED:
             _record(user=member, kind=kind.REFUSED, ip=ip, code=current, detail="code locked")
             return CodeCheck("locked")
-        if current.status == VerificationCode.Status.EXPIRED or current.expires_at <= now:
+        if status == VerificationCode.Status.EXPIRED:
             if current.status != VerificationCode.Status.EXPIRED:
                 current.status = VerificationCode.Status.EXPIRED
                 current.finished_at = now
@@ -215,23 +215,14 @@ def verification_code_check(*, user: User, code: str, ip: str | None = None) -> 
         return CodeCheck("locked" if tries_left == 0 else "wrong", tries_left=tries_left)
 
 
-def user_mark_verified(*, user: User) -> User:
-    """Mark an address verified without a code (staff, demo data)."""
-    if not user.is_verified:
-        user.email_verified_at = clock.now()
-        user.save(update_fields=["email_verified_at"])
-    return user
-
-
 # -- password reset -----------------------------------------------------------------------
 def password_reset_request(*, users) -> int:
     """Ask the email worker to send each of these members a reset link. Returns how many."""
-    count = 0
+    users = list(users)
     with transaction.atomic():
         for user in users:
             publish(PasswordResetRequested(user_id=user.pk))
-            count += 1
-    return count
+    return len(users)
 
 
 def password_reset_send(*, user_id: int, event_id: str) -> PasswordResetEmail | None:

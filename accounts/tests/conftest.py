@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from accounts.tests.smtp import CODE_RE
 from bookshare.eventbus.delivery import run_delivery
 from bookshare.eventbus.models import Delivery
-
-CODE_RE = re.compile(r"^\s{4}(\d{6})\s*$", re.M)
 
 
 class Clock:

@@ -50,7 +50,9 @@ def test_resend_action_ignores_the_members_cooldown(staff_client):
     assert StoredEvent.objects.filter(type="VerificationCodeRequested").count() == 3
 
 
-def test_a_member_added_in_the_admin_is_verified_and_gets_no_code(staff_client):
+def test_a_member_added_in_the_admin_is_verified_and_gets_no_code(
+    staff_client, deliver_email_queue, mailoutbox
+):
     response = staff_client.post(
         "/admin/accounts/user/add/",
         {
@@ -63,6 +65,8 @@ def test_a_member_added_in_the_admin_is_verified_and_gets_no_code(staff_client):
     )
     assert response.status_code == 302, response.content[:3000]
     assert User.objects.get(username="added").is_verified
+    deliver_email_queue()
+    assert mailoutbox == []
 
 
 def test_verification_records_are_listed_read_only(staff_client):

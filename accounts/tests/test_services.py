@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from accounts.models import User, VerificationCode, VerificationRecord
 from accounts.services import (
     password_reset_request,
-    user_mark_verified,
     user_profile_update,
     user_register,
     verification_code_check,
@@ -206,11 +205,6 @@ def test_a_verified_member_gets_no_new_code():
 
 
 # -- other write paths --------------------------------------------------------------------
-def test_mark_verified_sets_the_time(clock):
-    user = user_mark_verified(user=UserFactory())
-    assert user.email_verified_at == clock.now()
-
-
 def test_password_reset_request_publishes_one_event_per_member():
     users = [VerifiedUserFactory(), VerifiedUserFactory()]
     assert password_reset_request(users=users) == 2
