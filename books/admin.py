@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db import models
 
-from . import search, suggestions
+from . import search, services, suggestions
 from .models import Author, Book, BookAuthor, BookPost, Genre, SearchEntry, SimilarPost
 
 
@@ -38,18 +38,7 @@ class BookAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        book = form.instance
-        first = book.credits.order_by("position").select_related("author").first()
-        if first is not None:
-            from .services import book_match_key
-
-            key = book_match_key(title=book.title, first_author=first.author.name)
-            if key != book.match_key:
-                Book.objects.filter(pk=book.pk).update(match_key=key)
-        if change:
-            # Each post's BookPostUpdated re-indexes it and refreshes its suggestions.
-            for post in book.posts.all():
-                post.save(update_fields=["updated_at"])
+        services.book_edited(book=form.instance, republish=change)
 
 
 @admin.register(BookPost)

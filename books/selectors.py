@@ -86,11 +86,7 @@ def similar_posts(*, post: BookPost) -> list[BookPost]:
         )
         .order_by("-score", "-similar_id")
     )
-    result = []
-    for row in rows:
-        row.similar.similarity = row.score
-        result.append(row.similar)
-    return result
+    return [row.similar for row in rows]
 
 
 GENRE_COUNTS_CACHE_KEY = "books:genre-post-counts"

@@ -142,6 +142,22 @@ def book_get_or_create(
 
 
 @transaction.atomic
+@transaction.atomic
+def book_edited(*, book: Book, republish: bool) -> None:
+    """After an edit outside the posting form (the admin): keep the book's match key in
+    step with its title and first author, and with `republish`, publish BookPostUpdated
+    for each of its posts so the index and suggestions follow the edit."""
+    first = book.credits.order_by("position").select_related("author").first()
+    if first is not None:
+        key = book_match_key(title=book.title, first_author=first.author.name)
+        if key != book.match_key:
+            Book.objects.filter(pk=book.pk).update(match_key=key)
+            book.match_key = key
+    if republish:
+        for post in book.posts.all():
+            post.save(update_fields=["updated_at"])
+
+
 def post_create(
     *,
     owner,

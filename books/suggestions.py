@@ -43,16 +43,16 @@ def similar_count() -> int:
     return getattr(settings, "BOOKS_SIMILAR_COUNT", 8)
 
 
-def _post(post_id: int) -> BookPost | None:
-    return (
-        BookPost.objects.filter(pk=post_id)
-        .select_related("book")
-        .prefetch_related(
-            Prefetch("book__credits", queryset=BookAuthor.objects.order_by("position")),
-            "book__genres",
-        )
-        .first()
+def _posts():
+    """Posts with what post_features() reads, in three queries for any number of posts."""
+    return BookPost.objects.select_related("book").prefetch_related(
+        Prefetch("book__credits", queryset=BookAuthor.objects.order_by("position")),
+        "book__genres",
     )
+
+
+def _post(post_id: int) -> BookPost | None:
+    return _posts().filter(pk=post_id).first()
 
 
 def post_features(post: BookPost) -> set[str]:
@@ -220,21 +220,9 @@ def rebuild(*, batch_size: int = 200, progress: Callable[[int, int], None] | Non
     if progress:
         progress(0, 2 * total)
     done = 0
-    last = 0
-    while True:  # pass 1: features
-        posts = list(
-            BookPost.objects.filter(pk__gt=last)
-            .order_by("pk")
-            .select_related("book")
-            .prefetch_related(
-                Prefetch("book__credits", queryset=BookAuthor.objects.order_by("position")),
-                "book__genres",
-            )[:batch_size]
-        )
-        if not posts:
-            break
+    for ids in pk_batches(BookPost.objects.all(), batch_size=batch_size):  # pass 1: features
+        posts = list(_posts().filter(pk__in=ids))
         with transaction.atomic():
-            ids = [p.pk for p in posts]
             PostFeature.objects.filter(post_id__in=ids).delete()
             rows = [
                 PostFeature(post_id=p.pk, feature=f)
@@ -243,8 +231,7 @@ def rebuild(*, batch_size: int = 200, progress: Callable[[int, int], None] | Non
                 for f in sorted(post_features(p))
             ]
             PostFeature.objects.bulk_create(rows, batch_size=1000)
-        last = posts[-1].pk
-        done += len(posts)
+        done += len(ids)
         if progress:
             progress(min(done, total), 2 * total)
     features_of: dict[int, set[str]] = {}
@@ -254,12 +241,14 @@ def rebuild(*, batch_size: int = 200, progress: Callable[[int, int], None] | Non
             "post_id", "feature"
         ):
             features_of.setdefault(pid, set()).add(feature)
+        # Posts that are not available have no stored features: compute theirs from the
+        # posts themselves, loaded together rather than one by one.
+        unlisted = [pid for pid in ids if pid not in features_of]
+        for post in _posts().filter(pk__in=unlisted):
+            features_of[post.pk] = post_features(post)
         with transaction.atomic():
             for pid in ids:
                 features = features_of.get(pid)
-                if features is None:  # not available: compute from the post itself
-                    post = _post(pid)
-                    features = post_features(post) if post else set()
                 _store_list(pid, _scored_candidates(pid, features) if features else [])
         done += len(ids)
         if progress:

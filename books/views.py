@@ -140,12 +140,9 @@ def search(request):
     genres = list(Genre.objects.all())
     form = SearchForm(request.GET or None, genres=genres)
     context = {"form": form, "q": "", "page_obj": None, "searched": False}
-    if not request.GET:
-        context["popular_genres"] = search_index.popular_genres()
+    if not request.GET or not form.is_valid():
+        context["popular_genres"] = selectors.popular_genres()
         return render(request, "books/search.html", context)
-    if not form.is_valid():
-        context["popular_genres"] = search_index.popular_genres()
-        return render(request, "books/search.html", context, status=200)
     data = form.cleaned_data
     q = data["q"]
     book_id = search_index.book_for_isbn(q) if q else None
@@ -172,10 +169,9 @@ def search(request):
         filter_query=_filters_query(request),
     )
     if page_obj is None or not page_obj.paginator.count:
-        context["popular_genres"] = search_index.popular_genres()
+        context["popular_genres"] = selectors.popular_genres()
         if has_words and results.corrected_from is None:
-            fixed = search_index.spelling_fix(results.parsed)
-            context["spelling"] = fixed.raw if fixed else None
+            context["spelling"] = results.suggestion
     return render(request, "books/search.html", context)
 
 

@@ -38,6 +38,8 @@ class SearchResults:
     parsed: ParsedQuery
     filters: Filters
     corrected_from: str | None = None  # the member's words, when we searched a fix instead
+    # A spelling fix that was tried and matched nothing either ("did you mean …").
+    suggestion: str | None = None
     _count: int | None = field(default=None, repr=False)
     # One backend for the count and the pages (PostgreSQL ranks once for both).
     _backend: SearchBackend = field(default_factory=get_backend, repr=False)
@@ -129,11 +131,5 @@ def search_posts(q: str, *, filters: Filters | None = None) -> SearchResults:
         alternative = SearchResults(parsed=fixed, filters=filters, corrected_from=parsed.raw)
         if alternative.count():
             return alternative
+        results.suggestion = fixed.raw
     return results
-
-
-def popular_genres(limit: int = 8):
-    """Genres with the most available posts (for the no-results page)."""
-    from books.selectors import popular_genres as ranked
-
-    return ranked(limit)

@@ -155,20 +155,3 @@ def ensure_schema(connection) -> None:
     with connection.cursor() as cursor:
         for sql in statements(connection.vendor):
             cursor.execute(sql)
-
-
-def rebuild_sqlite_fts(connection) -> None:
-    """Re-fill the FTS5 tables from their source tables (after a manual repair)."""
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {SQLITE_FTS}")
-        cursor.execute(
-            f"INSERT INTO {SQLITE_FTS}(rowid, title, authors, genres, description, note) "
-            "SELECT post_id, title || ' ' || subtitle, authors, genres, description, "
-            "note || ' ' || location FROM books_searchentry"
-        )
-        cursor.execute(f"DELETE FROM {SQLITE_TERMS}")
-        cursor.execute(
-            f"INSERT INTO {SQLITE_TERMS}(rowid, word) SELECT id, word FROM books_searchterm"
-        )

@@ -3,7 +3,9 @@ from django.core.exceptions import ValidationError
 
 from books.models import Author, Book, BookPost
 from books.services import (
+    book_edited,
     book_get_or_create,
+    book_match_key,
     post_create,
     post_remove,
     post_share,
@@ -111,3 +113,20 @@ def test_post_remove_deletes_the_post():
     post = BookPostFactory()
     post_remove(post=post)
     assert not BookPost.objects.filter(pk=post.pk).exists()
+
+
+def test_book_edited_keeps_the_match_key_in_step_and_republishes_only_when_asked():
+    from bookshare.eventbus.models import StoredEvent
+
+    book, _ = book_get_or_create(title="Signals", authors=["Zed Last"])
+    BookPostFactory(book=book)
+    Book.objects.filter(pk=book.pk).update(title="Signals Again")
+    book.refresh_from_db()
+    before = StoredEvent.objects.filter(type="BookPostUpdated").count()
+    book_edited(book=book, republish=False)
+    assert Book.objects.get(pk=book.pk).match_key == book_match_key(
+        title="Signals Again", first_author="Zed Last"
+    )
+    assert StoredEvent.objects.filter(type="BookPostUpdated").count() == before
+    book_edited(book=book, republish=True)
+    assert StoredEvent.objects.filter(type="BookPostUpdated").count() == before + 1
