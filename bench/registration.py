@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import logging
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,7 +40,9 @@ from urllib.parse import urlencode, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "bench" / "results" / "registration.json"
+
+import _common  # noqa: E402 - bench/ is on the path when run as a script
+
 QUEUES = ("email", "notifications", "search", "suggestions", "prices", "default", "control")
 
 DATABASE_URL = os.environ.get(
@@ -78,12 +78,6 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -94,27 +88,9 @@ def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.2):
     raise SystemExit(f"gave up after {timeout:.0f}s waiting for {what}")
 
 
-def percentile(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
 # -- setup ---------------------------------------------------------------------------------
 def ensure_database() -> None:
-    import psycopg
-
-    url = urlparse(DATABASE_URL)
-    name = url.path.lstrip("/")
-    admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            say(f"creating database {name} …")
-            conn.execute(f'CREATE DATABASE "{name}"')  # noqa: S608 - our own name
+    _common.ensure_database(DATABASE_URL)
     say("migrating …")
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
@@ -267,12 +243,12 @@ def run_phase(name: str, *, port: int, smtp, count: int, run_id: str, drain: flo
     result = {
         "registrations": count,
         "smtp_delay_s": smtp.delay,
-        "register_p50_ms": round(percentile(latencies, 50) * 1000, 1),
-        "register_p95_ms": round(percentile(latencies, 95) * 1000, 1),
+        "register_p50_ms": round(_common.pct(latencies, 0.50) * 1000, 1),
+        "register_p95_ms": round(_common.pct(latencies, 0.95) * 1000, 1),
         "register_mean_ms": round(statistics.fmean(latencies) * 1000, 1),
         "emails_arrived": len(arrivals),
-        "arrival_p50_s": round(percentile(arrivals, 50), 3) if arrivals else None,
-        "arrival_p95_s": round(percentile(arrivals, 95), 3) if arrivals else None,
+        "arrival_p50_s": round(_common.pct(arrivals, 0.50), 3) if arrivals else None,
+        "arrival_p95_s": round(_common.pct(arrivals, 0.95), 3) if arrivals else None,
         "arrival_max_s": round(max(arrivals), 3) if arrivals else None,
     }
     say(
@@ -291,8 +267,9 @@ def main() -> int:
     parser.add_argument("--email-concurrency", type=int, default=4)
     parser.add_argument("--web-workers", type=int, default=2)
     args = parser.parse_args()
-
+    # Imported here: bookshare.testing reads Django settings, which need ENV above.
     from accounts.tests.smtp import SMTPServer
+    from bookshare.testing.services import free_port
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command lines
 
@@ -408,8 +385,6 @@ def main() -> int:
         ),
     }
     result = {
-        "benchmark": "registration",
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "database": f"{urlparse(DATABASE_URL).hostname}{urlparse(DATABASE_URL).path}",
         "broker": BROKER_URL,
         "web": f"gunicorn, {args.web_workers} sync workers, DEBUG off, PBKDF2 password hashing",
@@ -419,8 +394,7 @@ def main() -> int:
         "goals": goals,
         "seconds": round(time.monotonic() - started_at, 1),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    path = _common.write_json("registration", result)
 
     say("\n| phase   | regs | register p50 | register p95 | email p50 | email p95 | arrived |")
     say("|---------|-----:|-------------:|-------------:|----------:|----------:|--------:|")
@@ -445,7 +419,7 @@ def main() -> int:
         f"{'met' if goals['backlog_arrival_p95_ok'] else 'NOT met'}"
         f" ({backlog['bulk_tasks_waiting_after']} still waiting after the phase)"
     )
-    say(f"\nwrote {RESULTS.relative_to(ROOT)} in {result['seconds']:.0f} s")
+    say(f"(run took {result['seconds']:.0f} s; results in {path.relative_to(ROOT)})")
     return 0
 
 

@@ -24,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _common import ensure_database, pct, write_json  # noqa: E402 - bench/ is on the path
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bookshare_bench_search"
 
 GOALS = {"search_p95_ms": 20.0, "suggest_ms": 50.0, "search_p95_ms_million": 60.0}
@@ -53,17 +56,6 @@ def setup_django(url: str) -> None:
     ).enable()
 
 
-def create_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-
-
 def progress(label: str, done: int, total: int, started: float) -> None:
     percent = 100 * done // max(total, 1)
     bar = "#" * (percent // 4) + "-" * (25 - percent // 4)
@@ -71,14 +63,6 @@ def progress(label: str, done: int, total: int, started: float) -> None:
     sys.stdout.flush()
     if done >= total:
         sys.stdout.write("\n")
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    if not values:
-        return 0.0
-    k = min(len(values) - 1, max(0, int(round(p / 100 * (len(values) - 1)))))
-    return values[k]
 
 
 # -- data generation --------------------------------------------------------------------
@@ -462,10 +446,10 @@ def measure_search(n: int) -> dict:
         timings.setdefault(kind, []).append(ms)
     return {
         "queries": n,
-        "p50_ms": round(pct(all_ms, 50), 2),
-        "p95_ms": round(pct(all_ms, 95), 2),
+        "p50_ms": round(pct(all_ms, 0.50), 2),
+        "p95_ms": round(pct(all_ms, 0.95), 2),
         "max_ms": round(max(all_ms), 2),
-        "by_kind_p95_ms": {k: round(pct(v, 95), 2) for k, v in sorted(timings.items())},
+        "by_kind_p95_ms": {k: round(pct(v, 0.95), 2) for k, v in sorted(timings.items())},
     }
 
 
@@ -515,10 +499,10 @@ def measure_consumers(n: int = 40) -> dict:
         suggest_ms.append((time.perf_counter() - started) * 1000)
     return {
         "posts": n,
-        "index_p50_ms": round(pct(index_ms, 50), 2),
-        "index_p95_ms": round(pct(index_ms, 95), 2),
-        "suggest_p50_ms": round(pct(suggest_ms, 50), 2),
-        "suggest_p95_ms": round(pct(suggest_ms, 95), 2),
+        "index_p50_ms": round(pct(index_ms, 0.50), 2),
+        "index_p95_ms": round(pct(index_ms, 0.95), 2),
+        "suggest_p50_ms": round(pct(suggest_ms, 0.50), 2),
+        "suggest_p95_ms": round(pct(suggest_ms, 0.95), 2),
     }
 
 
@@ -544,10 +528,10 @@ def measure_pages(n: int = 100) -> dict:
         assert r.status_code in (200, 302), r.status_code
     return {
         "requests": len(post_ms),
-        "post_page_p50_ms": round(pct(post_ms, 50), 2),
-        "post_page_p95_ms": round(pct(post_ms, 95), 2),
-        "search_page_p50_ms": round(pct(search_ms, 50), 2),
-        "search_page_p95_ms": round(pct(search_ms, 95), 2),
+        "post_page_p50_ms": round(pct(post_ms, 0.50), 2),
+        "post_page_p95_ms": round(pct(post_ms, 0.95), 2),
+        "search_page_p50_ms": round(pct(search_ms, 0.50), 2),
+        "search_page_p95_ms": round(pct(search_ms, 0.95), 2),
     }
 
 
@@ -582,7 +566,7 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DB
     if not url.startswith("postgres"):
         sys.exit("bench/search.py needs PostgreSQL: set DATABASE_URL=postgres://…")
-    create_database(url)
+    ensure_database(url)
     setup_django(url)
     from django.core.management import call_command
 
@@ -647,15 +631,10 @@ def report(runs: list[dict], url: str) -> None:
     }
     print(f"goals: {json.dumps(goals)}")
     print(f"growth {small['posts']:,} → {big['posts']:,}: {json.dumps(growth)}")
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "search.json").write_text(
-        json.dumps(
-            {"database": url.rsplit("@", 1)[-1], "runs": runs, "goals": goals, "growth": growth},
-            indent=2,
-        )
+    write_json(
+        "search",
+        {"database": url.rsplit("@", 1)[-1], "runs": runs, "goals": goals, "growth": growth},
     )
-    print(f"wrote {out / 'search.json'}")
 
 
 if __name__ == "__main__":
