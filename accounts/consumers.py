@@ -9,8 +9,9 @@ from .events import PasswordResetRequested, UserRegistered, VerificationCodeRequ
 from .services import password_reset_send, verification_code_send
 
 
-@consumer(UserRegistered, queue="email", name="accounts.send_verification_code")
-@consumer(VerificationCodeRequested, queue="email", name="accounts.resend_verification_code")
+@consumer(
+    UserRegistered, VerificationCodeRequested, queue="email", name="accounts.send_verification_code"
+)
 def send_verification_code(event, envelope: dict) -> None:
     """A new code for a new member, or for one who asked for another."""
     verification_code_send(

@@ -4,13 +4,15 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from bookshare.eventbus import AtomicSaveMixin
+
 
 class BookShareUserManager(UserManager):
     def get_by_natural_key(self, username):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
 
-class User(AbstractUser):
+class User(AtomicSaveMixin, AbstractUser):
     """A member. Email is unique ignoring case and must be verified by a one-time code."""
 
     email = models.EmailField("email address", max_length=254)

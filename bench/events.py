@@ -43,6 +43,8 @@ def bench_noop(n: int, worker_factory) -> float:
 
 
 def bench_events(n: int, worker_factory) -> float:
+    from django.db import transaction
+
     from bookshare.eventbus import publish
     from bookshare.eventbus.models import Delivery
     from bookshare.eventbus.tests.testapp.events import Nooped
@@ -51,7 +53,8 @@ def bench_events(n: int, worker_factory) -> float:
         first = Delivery.objects.order_by("-id").values_list("id", flat=True).first() or 0
         started = time.perf_counter()
         for i in range(n):
-            publish(Nooped(n=i))  # autocommit: one transaction per event
+            with transaction.atomic():  # one transaction per event, as a request's write
+                publish(Nooped(n=i))
         while Delivery.objects.filter(id__gt=first, status="done").count() < n:
             time.sleep(0.01)
         return n / (time.perf_counter() - started)
@@ -61,8 +64,9 @@ def bench_saves(n: int) -> dict:
     """Widget saves with and without the post_save adapter that publishes WidgetCreated.
 
     "in_transaction": the save inside transaction.atomic(), as services write (the event
-    shares the save's commit). "autocommit": a bare save, so the event gets its own
-    transaction and commit. Both include the send to Redis after commit.
+    shares the save's commit). "bare_save": a save outside any transaction; the model
+    (AtomicSaveMixin) opens one for the row and its event. Both include the send to
+    Redis after commit.
     """
     from django.db import transaction
     from django.db.models.signals import post_save
@@ -83,7 +87,7 @@ def bench_saves(n: int) -> dict:
         return samples
 
     results = {}
-    for mode, atomic in (("in_transaction", True), ("autocommit", False)):
+    for mode, atomic in (("in_transaction", True), ("bare_save", False)):
         timed("warmup", atomic)
         with_event = timed("with", atomic)
         post_save.disconnect(sender=Widget, dispatch_uid="eventbus_testapp.widget_created")
@@ -213,7 +217,7 @@ def main() -> None:
             "goals_met": {
                 "ratio": ratio >= 0.6,
                 "added_ms_in_transaction": added["in_transaction"] <= 2.0,
-                "added_ms_autocommit": added["autocommit"] <= 2.0,
+                "added_ms_bare_save": added["bare_save"] <= 2.0,
             },
         },
     )

@@ -43,7 +43,19 @@ sys.path.insert(0, str(ROOT))
 
 import _common  # noqa: E402 - bench/ is on the path when run as a script
 
-QUEUES = ("email", "notifications", "search", "suggestions", "prices", "default", "control")
+
+def declared_queues() -> list[str]:
+    """Every queue in settings.EVENTBUS_QUEUES (the one declaration)."""
+    from django.conf import settings
+
+    return list(settings.EVENTBUS_QUEUES)
+
+
+def email_group_queues() -> str:
+    from django.conf import settings
+
+    return ",".join(settings.EVENTBUS_WORKERS["email"]["queues"])
+
 
 DATABASE_URL = os.environ.get(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bookshare_bench_acc"
@@ -112,7 +124,7 @@ def purge_queues() -> None:
 
     with Connection(BROKER_URL, connect_timeout=5) as conn:
         channel = conn.default_channel
-        for queue in QUEUES:
+        for queue in declared_queues():
             try:
                 channel.queue_purge(queue)
             except Exception:  # noqa: S112 - a queue never declared is empty
@@ -308,7 +320,7 @@ def main() -> int:
                 "bookshare",
                 "worker",
                 "-Q",
-                "email,control",
+                email_group_queues(),
                 "-c",
                 str(args.email_concurrency),
                 "-n",
@@ -388,7 +400,9 @@ def main() -> int:
         "database": f"{urlparse(DATABASE_URL).hostname}{urlparse(DATABASE_URL).path}",
         "broker": BROKER_URL,
         "web": f"gunicorn, {args.web_workers} sync workers, DEBUG off, PBKDF2 password hashing",
-        "email_worker": f"celery prefork -c {args.email_concurrency}, queues email,control",
+        "email_worker": (
+            f"celery prefork -c {args.email_concurrency}, queues {email_group_queues()}"
+        ),
         "backlog_tasks": args.backlog,
         "phases": phases,
         "goals": goals,

@@ -8,6 +8,8 @@ from django.core.validators import FileExtensionValidator, MaxValueValidator, Mi
 from django.db import models
 from django.urls import reverse
 
+from bookshare.eventbus import AtomicSaveMixin
+
 from .text import normalize
 
 
@@ -125,7 +127,7 @@ class BookAuthor(models.Model):
         return f"{self.author} ({self.position + 1}) on {self.book}"
 
 
-class BookPost(models.Model):
+class BookPost(AtomicSaveMixin, models.Model):
     """A member's offer of a physical copy of a book."""
 
     class Offer(models.TextChoices):

@@ -220,6 +220,52 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1_000_000)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
 
+# --- Queues and worker groups ------------------------------------------------------------
+# Declared once, here. The event bus, `python manage.py worker <group>` (used by
+# `make run`, docker-compose.yml, the test workers and the benchmarks) and the staff
+# pages all read this. Queues are listed most urgent first; each names its soft and
+# hard time limits in seconds (a task past the soft limit gets SoftTimeLimitExceeded,
+# past the hard one its process is replaced).
+EVENTBUS_QUEUES = {
+    # A person is waiting for a sign-up code or a reset link.
+    "email": {"soft_time_limit": 45, "time_limit": 60},
+    # Notification emails and digests: never in front of (or behind) a sign-up code.
+    "mail": {"soft_time_limit": 120, "time_limit": 150},
+    # In-site notifications, wishlist alerts.
+    "notifications": {"soft_time_limit": 60, "time_limit": 90},
+    "search": {"soft_time_limit": 60, "time_limit": 90},
+    # Similar posts, recommendations, trending, rating aggregates.
+    "suggestions": {"soft_time_limit": 60, "time_limit": 90},
+    # Book details and covers from outside catalogues (HTTP).
+    "catalogue": {"soft_time_limit": 30, "time_limit": 45},
+    # Price quotes from outside providers (HTTP).
+    "prices": {"soft_time_limit": 30, "time_limit": 45},
+    # Library imports: long jobs, in bounded batches.
+    "imports": {"soft_time_limit": 600, "time_limit": 660},
+    "default": {"soft_time_limit": 120, "time_limit": 150},
+    # Relay, cleanup and other housekeeping; every worker group serves it.
+    "control": {"soft_time_limit": 120, "time_limit": 150},
+}
+# Worker groups: which queues each kind of worker process serves, and how many
+# processes it runs. Every queue must be served by some group (a test checks it).
+EVENTBUS_WORKERS = {
+    "email": {"queues": ["email", "control"], "concurrency": 2},
+    "mail": {"queues": ["mail"], "concurrency": 1},
+    "bulk": {
+        "queues": [
+            "notifications",
+            "search",
+            "suggestions",
+            "catalogue",
+            "prices",
+            "imports",
+            "default",
+            "control",
+        ],
+        "concurrency": env.int("BULK_CONCURRENCY", default=2),
+    },
+}
+
 # --- Event bus --------------------------------------------------------------------------
 # A delivery not finished this long after it was sent is sent again by the relay.
 EVENTBUS_LEASE_SECONDS = env.int("EVENTBUS_LEASE_SECONDS", default=120)

@@ -1,4 +1,4 @@
-"""Run web, the email worker, the bulk worker and beat in one terminal; Ctrl-C stops all.
+"""Run web, one worker per declared worker group, and beat in one terminal; Ctrl-C stops all.
 
 Used by `make run`. Each process's output is prefixed with its name. If one exits, the
 others are stopped too, so a crash is never hidden.
@@ -17,45 +17,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-BULK_QUEUES = "notifications,search,suggestions,prices,default,control"
-COLOURS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m"]
+COLOURS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m"]
 RESET = "\033[0m"
 
 
+def worker_groups() -> list[str]:
+    """The worker groups declared in settings.EVENTBUS_WORKERS (email, mail, bulk, …)."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bookshare.settings")
+    from django.conf import settings
+
+    return list(settings.EVENTBUS_WORKERS)
+
+
 def commands(host: str, port: int) -> dict[str, list[str]]:
-    celery = [PY, "-m", "celery", "-A", "bookshare"]
-    return {
-        "web": [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-        "worker-email": [
-            *celery,
-            "worker",
-            "-Q",
-            "email,control",
-            "-c",
-            "2",
-            "-n",
-            "email@%h",
-            "-l",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        "worker-bulk": [
-            *celery,
-            "worker",
-            "-Q",
-            BULK_QUEUES,
-            "-c",
-            "2",
-            "-n",
-            "bulk@%h",
-            "-l",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        "beat": [*celery, "beat", "-l", "INFO"],
-    }
+    procs = {"web": [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload"]}
+    for group in worker_groups():
+        procs[f"worker-{group}"] = [PY, "manage.py", "worker", group, "--", "-l", "INFO"]
+    procs["beat"] = [PY, "-m", "celery", "-A", "bookshare", "beat", "-l", "INFO"]
+    return procs
 
 
 def pump(name: str, colour: str, stream, width: int) -> None:
@@ -73,6 +53,9 @@ def main() -> int:
     args = parser.parse_args()
 
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # Links in emails (verification, password reset) point at this server, unless the
+    # environment says otherwise. Real environment variables win over .env.
+    env.setdefault("SITE_URL", f"http://{args.host}:{args.port}")
     procs: dict[str, subprocess.Popen] = {}
     width = max(len(n) for n in commands(args.host, args.port))
     for i, (name, cmd) in enumerate(commands(args.host, args.port).items()):

@@ -184,7 +184,7 @@ def test_a_resend_request_is_consumed_on_the_email_queue():
     user = UserFactory()
     verification_code_request(user=user, enforce_limits=False)
     delivery = Delivery.objects.get(event__type="VerificationCodeRequested")
-    assert (delivery.consumer, delivery.queue) == ("accounts.resend_verification_code", "email")
+    assert (delivery.consumer, delivery.queue) == ("accounts.send_verification_code", "email")
 
 
 def test_password_reset_email_has_a_working_link(mailoutbox, deliver_email_queue, client):

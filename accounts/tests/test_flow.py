@@ -7,7 +7,7 @@ import pytest
 from accounts.models import User
 from bookshare.testing import Worker, wait_until
 from bookshare.testing.services import free_port
-from bookshare.testing.worker import purge_broker
+from bookshare.testing.worker import group_queues, purge_broker
 
 from .smtp import SMTPServer
 
@@ -27,7 +27,7 @@ def smtp_server():
 def email_worker(django_db_setup, django_db_blocker, smtp_server):
     """Only the email queue's worker, sending through the real SMTP server."""
     purge_broker()
-    worker = Worker(queues="email,control", env={"EMAIL_URL": smtp_server.url}, name="email")
+    worker = Worker(queues=group_queues("email"), env={"EMAIL_URL": smtp_server.url}, name="email")
     worker.start()
     yield worker
     worker.stop()

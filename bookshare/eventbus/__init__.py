@@ -3,8 +3,10 @@
 Public API::
 
     from bookshare.eventbus import Event, event, publish, consumer, upcaster
+    from bookshare.eventbus import AtomicSaveMixin, TransactionRequired
 """
 
+from .atomic import AtomicSaveMixin, TransactionRequired
 from .registry import consumer
 from .schema import Event, EventSchemaError, event, upcaster
 
@@ -15,4 +17,13 @@ def publish(event_obj, **kwargs):
     return _publish(event_obj, **kwargs)
 
 
-__all__ = ["Event", "EventSchemaError", "consumer", "event", "publish", "upcaster"]
+__all__ = [
+    "AtomicSaveMixin",
+    "Event",
+    "EventSchemaError",
+    "TransactionRequired",
+    "consumer",
+    "event",
+    "publish",
+    "upcaster",
+]

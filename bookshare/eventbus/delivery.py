@@ -177,14 +177,19 @@ def _run_delivery_once(delivery_id: int) -> str:
                 return "skipped"
             delivery.attempts += 1
             consumer = get_consumer(delivery.consumer)
-            if consumer is None:
-                outcome = _finish(delivery, dead=True, error="consumer is not registered here")
+            if consumer is None or delivery.event.type not in consumer.event_types:
+                why = (
+                    "consumer is not registered here"
+                    if consumer is None
+                    else f"consumer no longer takes {delivery.event.type}"
+                )
+                outcome = _finish(delivery, dead=True, error=why)
                 _save(delivery)
                 return outcome
             event = delivery.event
             with bound(correlation_id=event.correlation_id, causation_id=str(event.id)):
                 payload = load_event(
-                    event.type, event.version, event.data, target=consumer.event_class
+                    event.type, event.version, event.data, target=consumer.class_for(event.type)
                 )
                 envelope = event.envelope()
                 envelope["delivery"] = {

@@ -86,9 +86,13 @@ def replay_for_consumer(
     consumer = get_consumer(consumer_name)
     if consumer is None:
         raise ValueError(f"no consumer named {consumer_name!r}")
-    if event_type and event_type != consumer.event_type:
-        raise ValueError(f"{consumer_name} consumes {consumer.event_type}, not {event_type}")
-    events = StoredEvent.objects.filter(type=consumer.event_type)
+    if event_type and event_type not in consumer.event_types:
+        raise ValueError(
+            f"{consumer_name} consumes {', '.join(consumer.event_types)}, not {event_type}"
+        )
+    events = StoredEvent.objects.filter(
+        type__in=[event_type] if event_type else consumer.event_types
+    )
     if since:
         events = events.filter(occurred_at__gte=since)
     if until:

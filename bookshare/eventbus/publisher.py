@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .atomic import TransactionRequired
 from .context import current_causation_id, current_correlation_id, new_id
 from .models import Delivery, StoredEvent
 from .registry import consumers_for
@@ -28,9 +29,20 @@ def publish(event: Event, *, occurred_at=None) -> StoredEvent:
     After the transaction commits, each delivery is sent to its consumer's queue. If the
     broker is down or slow, the request goes on after about EVENTBUS_BROKER_TIMEOUT and
     the relay sends the deliveries later. On rollback nothing is stored or sent.
+
+    It must run inside the transaction that writes the data the event describes
+    (`transaction.atomic()`, a service decorated with it, or a model whose save is
+    atomic): outside one, the data would commit before the event is stored, and a
+    failing publish would leave data with no event. So it refuses, always.
     """
     if not isinstance(event, Event):
         raise EventSchemaError(f"publish() takes an Event, not {type(event).__name__}")
+    if not connection.in_atomic_block:
+        raise TransactionRequired(
+            f"publish({event.event_type}) outside a transaction: wrap the write and the "
+            "publish in transaction.atomic() (services do; models that publish from "
+            "signals save atomically with bookshare.eventbus.AtomicSaveMixin)"
+        )
     # The payload was type-checked when the (frozen) event was constructed.
     now = timezone.now()
     stored = StoredEvent(

@@ -1,8 +1,11 @@
-"""The consumer registry: `@consumer(EventClass, queue=...)` in each app's consumers.py.
+"""The consumer registry: `@consumer(EventA, EventB, queue=...)` in each app's consumers.py.
 
 Apps' `consumers` modules are imported when the event bus app is ready, so the web
 process (which creates delivery rows) and the workers (which run them) know the same
-consumers. Each consumer gets its own delivery row, queue and retry policy.
+consumers. Each consumer gets its own delivery row per event, queue and retry policy.
+
+Queues and the worker groups that serve them are declared in settings
+(`EVENTBUS_QUEUES`, `EVENTBUS_WORKERS`); nothing here hard-codes a queue name.
 """
 
 from __future__ import annotations
@@ -14,63 +17,114 @@ from django.conf import settings
 
 from .schema import Event
 
-# Queues, most urgent first. `email` has its own worker in every deployment.
-QUEUES = ("email", "notifications", "search", "suggestions", "prices", "default", "control")
+
+def queue_names() -> tuple[str, ...]:
+    """Every declared queue, most urgent first."""
+    return tuple(settings.EVENTBUS_QUEUES)
+
+
+def queue_options(queue: str) -> dict:
+    """A queue's declared options (time limits), or KeyError for an unknown queue."""
+    return settings.EVENTBUS_QUEUES[queue]
+
+
+def worker_groups() -> dict[str, dict]:
+    return settings.EVENTBUS_WORKERS
+
+
+def worker_queues(group: str) -> list[str]:
+    """The queues one worker group serves, as declared."""
+    try:
+        return list(settings.EVENTBUS_WORKERS[group]["queues"])
+    except KeyError:
+        known = ", ".join(settings.EVENTBUS_WORKERS)
+        raise KeyError(f"unknown worker group {group!r}; declared: {known}") from None
 
 
 @dataclass(frozen=True)
 class Consumer:
     name: str
-    event_class: type[Event]
+    event_classes: tuple[type[Event], ...]
     queue: str
     func: Callable
     max_attempts: int
 
     @property
-    def event_type(self) -> str:
-        return self.event_class.event_type
+    def event_types(self) -> tuple[str, ...]:
+        return tuple(c.event_type for c in self.event_classes)
+
+    def class_for(self, event_type: str) -> type[Event]:
+        """The event class this consumer was written for, for a stored event's type."""
+        for cls in self.event_classes:
+            if cls.event_type == event_type:
+                return cls
+        raise KeyError(f"{self.name} does not consume {event_type}")
 
 
 _CONSUMERS: dict[str, Consumer] = {}
+_BY_TYPE: dict[str, list[Consumer]] = {}
 
 
 def consumer(
-    event_class: type[Event],
-    *,
+    *event_classes: type[Event],
     queue: str,
     name: str | None = None,
     max_attempts: int | None = None,
 ) -> Callable:
-    """Subscribe the decorated `func(event, envelope)` to `event_class`.
+    """Subscribe the decorated `func(event, envelope)` to one or more event classes.
+
+    One consumer (one name, one delivery per event) may take several event types, e.g.
+    `@consumer(BookPostCreated, BookPostUpdated, BookPostRemoved, queue="search")`; it
+    tells them apart by `isinstance` or `envelope["type"]`.
 
     The function runs inside the transaction that marks its delivery done, so its
     database writes happen exactly once per delivery. It must not hand work to anything
     outside the database that cannot be repeated, except through its own idempotency key.
     """
-    if queue not in QUEUES:
-        raise ValueError(f"unknown queue {queue!r}; choose one of {QUEUES}")
+    if not event_classes:
+        raise TypeError("@consumer needs at least one event class")
+    for cls in event_classes:
+        if not (isinstance(cls, type) and issubclass(cls, Event)):
+            raise TypeError(f"@consumer takes Event classes, not {cls!r}")
+    types = [c.event_type for c in event_classes]
+    if len(set(types)) != len(types):
+        raise TypeError(f"@consumer given the same event type twice: {types}")
+    if queue not in settings.EVENTBUS_QUEUES:
+        raise ValueError(
+            f"unknown queue {queue!r}; declare it in settings.EVENTBUS_QUEUES "
+            f"(declared: {', '.join(settings.EVENTBUS_QUEUES)})"
+        )
 
     def decorate(func: Callable) -> Callable:
         key = name or f"{func.__module__}.{func.__qualname__}"
         existing = _CONSUMERS.get(key)
         if existing is not None and existing.func.__qualname__ != func.__qualname__:
             raise ValueError(f"consumer name {key!r} is taken")
-        _CONSUMERS[key] = Consumer(
-            name=key,
-            event_class=event_class,
-            queue=queue,
-            func=func,
-            max_attempts=max_attempts or settings.EVENTBUS_MAX_ATTEMPTS,
+        _register(
+            Consumer(
+                name=key,
+                event_classes=tuple(event_classes),
+                queue=queue,
+                func=func,
+                max_attempts=max_attempts or settings.EVENTBUS_MAX_ATTEMPTS,
+            )
         )
         return func
 
     return decorate
 
 
+def _register(c: Consumer) -> None:
+    _CONSUMERS[c.name] = c
+    _BY_TYPE.clear()  # rebuilt on next lookup
+
+
 def consumers_for(event_type: str) -> list[Consumer]:
-    return sorted(
-        (c for c in _CONSUMERS.values() if c.event_type == event_type), key=lambda c: c.name
-    )
+    if not _BY_TYPE and _CONSUMERS:
+        for c in sorted(_CONSUMERS.values(), key=lambda c: c.name):
+            for t in c.event_types:
+                _BY_TYPE.setdefault(t, []).append(c)
+    return _BY_TYPE.get(event_type, [])
 
 
 def get_consumer(name: str) -> Consumer | None:

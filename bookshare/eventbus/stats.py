@@ -10,7 +10,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from .models import Delivery, StoredEvent
-from .registry import QUEUES
+from .registry import queue_names
 
 LATENCY_SAMPLE = 5000
 
@@ -118,7 +118,7 @@ def queue_depths() -> dict[str, int | None]:
         from pathlib import Path
 
         folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
-        counts = dict.fromkeys(QUEUES, 0)
+        counts = dict.fromkeys(queue_names(), 0)
         if folder.is_dir():
             for path in folder.glob("*.msg"):
                 # File names are "<time>_<uuid>.<queue>.msg".
@@ -130,11 +130,11 @@ def queue_depths() -> dict[str, int | None]:
         with app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1, timeout=settings.EVENTBUS_BROKER_TIMEOUT)
             channel = conn.default_channel
-            for queue in QUEUES:
+            for queue in queue_names():
                 try:
                     depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
                 except Exception:
                     depths[queue] = 0
     except Exception:
-        depths = dict.fromkeys(QUEUES)
+        depths = dict.fromkeys(queue_names())
     return depths

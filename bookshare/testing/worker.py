@@ -17,7 +17,13 @@ from django.db import connection
 from .services import free_port, port_open
 
 ROOT = Path(settings.BASE_DIR)
-ALL_QUEUES = "email,notifications,search,suggestions,prices,default,control"
+# Every queue declared in settings, comma-separated (Celery's -Q form).
+ALL_QUEUES = ",".join(settings.EVENTBUS_QUEUES)
+
+
+def group_queues(group: str) -> str:
+    """The -Q value for one worker group declared in settings.EVENTBUS_WORKERS."""
+    return ",".join(settings.EVENTBUS_WORKERS[group]["queues"])
 
 
 def wait_until(

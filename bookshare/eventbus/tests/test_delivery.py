@@ -160,3 +160,30 @@ def test_success_after_a_failure_keeps_the_last_error_and_times_consistent():
     assert "planned failure 1" in d.last_error  # what went wrong before stays visible
     assert d.finished_at >= d.event.occurred_at
     assert d.latency_ms == int((d.finished_at - d.event.occurred_at).total_seconds() * 1000)
+
+
+def test_one_consumer_takes_several_event_types_each_as_its_own_class():
+    from bookshare.eventbus import publish
+    from bookshare.eventbus.registry import consumers_for, get_consumer
+    from bookshare.eventbus.tests.testapp.events import DoorClosed, DoorOpened
+
+    door = get_consumer("test.door")
+    assert door.event_types == ("test.DoorOpened", "test.DoorClosed")
+    assert door in consumers_for("test.DoorOpened") and door in consumers_for("test.DoorClosed")
+    opened, closed = publish(DoorOpened(key="k")), publish(DoorClosed(key="k"))
+    for stored in (opened, closed):
+        (delivery,) = Delivery.objects.filter(event=stored)
+        assert delivery.consumer == "test.door"
+        assert run_delivery(delivery.pk) == "done"
+    keys = set(Effect.objects.filter(consumer="door").values_list("key", flat=True))
+    assert keys == {"opened:k:test.DoorOpened", "closed:k:test.DoorClosed"}
+
+
+def test_a_consumer_refuses_an_unknown_queue_or_no_event():
+    from bookshare.eventbus import consumer
+    from bookshare.eventbus.tests.testapp.events import DoorOpened
+
+    with pytest.raises(ValueError, match="EVENTBUS_QUEUES"):
+        consumer(DoorOpened, queue="nowhere")
+    with pytest.raises(TypeError):
+        consumer(queue="default")

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from bookshare.eventbus import operations, publish
+from bookshare.eventbus import operations
 from bookshare.eventbus.models import Delivery, StoredEvent
 from bookshare.eventbus.operations import relay_once, replay
 from bookshare.eventbus.publisher import send_to_broker
@@ -17,7 +17,7 @@ from bookshare.eventbus.tests.testapp.events import (
     Pinged,
 )
 from bookshare.eventbus.tests.testapp.models import Effect, FailPlan, Widget
-from bookshare.testing import Worker, require_postgres, wait_until
+from bookshare.testing import Worker, publish_committed, require_postgres, wait_until
 from bookshare.testing.worker import use_broker
 
 from .conftest import FAST
@@ -57,7 +57,7 @@ def test_saved_model_event_reaches_its_consumer_but_rolled_back_one_does_not(iso
 
 def test_fan_out_reaches_every_consumer_each_on_its_own_queue(isolated_broker):
     url, env = isolated_broker
-    stored = publish(FannedOut(key="fan"))
+    stored = publish_committed(FannedOut(key="fan"))
     queues = dict(Delivery.objects.filter(event=stored).values_list("consumer", "queue"))
     assert queues == {
         "test.fan.email": "email",
@@ -78,7 +78,7 @@ def test_fan_out_reaches_every_consumer_each_on_its_own_queue(isolated_broker):
 
 def test_the_same_delivery_message_sent_twice_takes_effect_once(isolated_broker):
     url, env = isolated_broker
-    stored = publish(Pinged(key="dup"))  # one message sent on commit
+    stored = publish_committed(Pinged(key="dup"))  # one message sent on commit
     delivery = stored.deliveries.get()
     assert send_to_broker([(delivery.pk, delivery.queue)]) == [delivery.pk]  # and again
     with Worker(broker_url=url, env={**FAST, **env}, name="dup") as worker:
@@ -94,7 +94,7 @@ def test_the_same_delivery_message_sent_twice_takes_effect_once(isolated_broker)
 def test_flaky_consumer_succeeds_on_the_third_attempt(isolated_broker):
     url, env = isolated_broker
     FailPlan.objects.create(key="flaky", failures_left=2)
-    stored = publish(FlakyHappened(key="flaky"))
+    stored = publish_committed(FlakyHappened(key="flaky"))
     with Worker(broker_url=url, env={**FAST, **env}, name="flaky") as worker:
         wait_until(done(stored), timeout=60, message="flaky delivery done")
     # The worker's log lines about this delivery carry the event's correlation id.
@@ -111,7 +111,7 @@ def test_flaky_consumer_succeeds_on_the_third_attempt(isolated_broker):
 def test_always_failing_consumer_goes_dead_then_replays_after_the_fix(isolated_broker):
     url, env = isolated_broker
     plan = FailPlan.objects.create(key="broken", always=True)
-    stored = publish(FlakyHappened(key="broken"))
+    stored = publish_committed(FlakyHappened(key="broken"))
     with Worker(broker_url=url, env={**FAST, **env}, name="dead"):
         wait_until(lambda: status_of(stored) == "dead", timeout=60, message="dead")
         delivery = stored.deliveries.get()
@@ -129,7 +129,7 @@ def test_worker_killed_mid_consumer_completes_later_with_one_effect(
     url, env = isolated_broker
     settings.EVENTBUS_LEASE_SECONDS = 1
     marker = tmp_path / "started"
-    stored = publish(Pinged(key="crash", sleep=60, marker=str(marker)))
+    stored = publish_committed(Pinged(key="crash", sleep=60, marker=str(marker)))
     worker = Worker(broker_url=url, env={**FAST, **env}, name="crash").start()
     try:
         wait_until(marker.exists, message="consumer to start")
@@ -221,7 +221,7 @@ def test_a_worker_keeps_its_database_connection_between_deliveries(isolated_brok
     require_postgres()
     url, env = isolated_broker
     for n in range(5):
-        publish(BackendProbed(n=n))
+        publish_committed(BackendProbed(n=n))
     with Worker(broker_url=url, env={**FAST, **env}, concurrency=1, name="reuse"):
         wait_until(lambda: effects("backend_pid") == 5, message="five probes")
     pids = set(Effect.objects.filter(consumer="backend_pid").values_list("key", flat=True))

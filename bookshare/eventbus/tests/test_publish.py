@@ -85,6 +85,38 @@ def test_a_failed_send_leaves_the_deliveries_due_for_the_relay(
     assert all(d.lease_until <= timezone.now() for d in rows)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_publish_refuses_to_run_outside_a_transaction():
+    from bookshare.eventbus import TransactionRequired
+
+    with pytest.raises(TransactionRequired, match="transaction.atomic"):
+        publish(Pinged(key="loose"))
+    assert not StoredEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bare_save_whose_publish_fails_leaves_neither_row_nor_event(monkeypatch):
+    """AtomicSaveMixin: the row and its event commit together even with no caller's
+    transaction, so a failing publish takes the row back too."""
+    from bookshare.eventbus import publisher
+
+    def broken(event_type):
+        raise RuntimeError("the event store is unwell")
+
+    monkeypatch.setattr(publisher, "consumers_for", broken)
+    with pytest.raises(RuntimeError, match="unwell"):
+        Widget.objects.create(name="orphan")
+    assert not Widget.objects.filter(name="orphan").exists()
+    assert not StoredEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bare_save_commits_the_row_and_its_event_together():
+    widget = Widget.objects.create(name="w")
+    stored = StoredEvent.objects.get(type="test.WidgetCreated")
+    assert stored.data["widget_id"] == widget.pk
+
+
 def test_publish_rejects_a_non_event():
     with pytest.raises(EventSchemaError):
         publish({"type": "test.Pinged"})

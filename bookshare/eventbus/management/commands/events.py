@@ -177,7 +177,8 @@ class Command(BaseCommand):
 
     def do_consumers(self, **_):
         for c in all_consumers():
-            self.stdout.write(f"{c.event_type:<24} {c.queue:<13} max {c.max_attempts}  {c.name}")
+            types = ",".join(c.event_types)
+            self.stdout.write(f"{types:<24} {c.queue:<13} max {c.max_attempts}  {c.name}")
 
 
 def _n(value):

@@ -5,6 +5,8 @@ from bookshare.eventbus import consumer
 
 from .events import (
     BackendProbed,
+    DoorClosed,
+    DoorOpened,
     FannedOut,
     FlakyHappened,
     Nooped,
@@ -76,3 +78,10 @@ def on_backend_probed(event: BackendProbed, envelope: dict) -> None:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
     Effect.objects.create(consumer="backend_pid", key=str(pid))
+
+
+@consumer(DoorOpened, DoorClosed, queue="default", name="test.door")
+def on_door(event: DoorOpened | DoorClosed, envelope: dict) -> None:
+    """One consumer for two event types (one delivery per event, one name)."""
+    verb = "opened" if isinstance(event, DoorOpened) else "closed"
+    Effect.objects.create(consumer="door", key=f"{verb}:{event.key}:{envelope['type']}")

@@ -80,3 +80,15 @@ class BackendProbed(Event):
     source = "tests"
 
     n: int
+
+
+@event
+class DoorOpened(Event):
+    event_type = "test.DoorOpened"
+    key: str
+
+
+@event
+class DoorClosed(Event):
+    event_type = "test.DoorClosed"
+    key: str

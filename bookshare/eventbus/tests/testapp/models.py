@@ -1,5 +1,7 @@
 from django.db import models
 
+from bookshare.eventbus import AtomicSaveMixin
+
 
 class Effect(models.Model):
     """One row per consumer run that committed. No unique key, so duplicates would show."""
@@ -23,7 +25,7 @@ class FailPlan(models.Model):
         return self.key
 
 
-class Widget(models.Model):
+class Widget(AtomicSaveMixin, models.Model):
     """A model whose creation publishes WidgetCreated from a signal, like the real apps."""
 
     name = models.CharField(max_length=100)
