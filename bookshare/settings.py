@@ -52,7 +52,11 @@ INSTALLED_APPS = [
     "accounts",
     "books",
     "lists",
+    "reactions",
+    "exchanges",
     "notifications",
+    "discovery",
+    "catalogue",
 ]
 
 MIDDLEWARE = [

@@ -9,5 +9,6 @@ class EventBusConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        # Every app's consumers.py registers its consumers with @consumer.
-        autodiscover_modules("consumers")
+        # Every app's events.py registers its event classes (so any stored event can be
+        # loaded and checked), and its consumers.py its consumers (@consumer).
+        autodiscover_modules("events", "consumers")
