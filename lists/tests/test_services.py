@@ -219,4 +219,4 @@ def test_note_change_publishes_nothing_and_is_trimmed():
     item.refresh_from_db()
     assert len(item.note) == 280
     assert len(events("BookAddedToList")) == 1
-    assert ListKind.CUSTOM == item.list.kind
+    assert item.list.kind == ListKind.CUSTOM
