@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from books.isbn import to_isbn13
-from books.services import book_find, book_get_or_create, split_author_names
+from books.services import book_create, book_find, book_get_or_create, split_author_names
 
 from .models import ImportJob, ImportRow, ListKind, ReadingList
 
@@ -300,7 +300,7 @@ def _aware(day: str | None) -> datetime.datetime | None:
 
 def _match_book(data: dict):
     """(book, created): by ISBN-13, then the ISBN-10's ISBN-13, then title + first
-    author (books.services); a row nothing matches creates its book."""
+    author (books.services.book_find); a row nothing matches creates its book."""
     for isbn13 in data["isbns"]:
         book = book_find(isbn13=isbn13)
         if book is not None:
@@ -309,15 +309,16 @@ def _match_book(data: dict):
         raise ValidationError("The row has no title.")
     if not data["authors"]:
         raise ValidationError("The row has no author, and its ISBN is not known here.")
+    book = book_find(title=data["title"], first_author=data["authors"][0])
+    if book is not None and not (data["isbns"] and not book.isbn13):
+        return book, False
     details = {"publisher": data.get("publisher", "")}
     if data.get("year"):
         details["year"] = data["year"]
-    return book_get_or_create(
-        isbn=data["isbns"][0] if data["isbns"] else None,
-        title=data["title"],
-        authors=data["authors"],
-        **details,
-    )
+    isbn = data["isbns"][0] if data["isbns"] else None
+    if book is not None:  # known without an ISBN, which the row supplies: books' rules
+        return book_get_or_create(isbn=isbn, title=data["title"], authors=data["authors"])
+    return book_create(title=data["title"], authors=data["authors"], isbn13=isbn, **details), True
 
 
 class _Shelves:
@@ -395,6 +396,8 @@ def _apply_row(row: ImportRow, shelves: _Shelves, user) -> None:
             status=data["status"],
             added_at=added_at,
             read_on=read_on if data["status"] == ListKind.READ else None,
+            builtin=shelves.builtin,
+            locked=True,
         )
         changed |= did
     for name in data.get("shelves", []):
@@ -435,6 +438,9 @@ def run_batch(*, job_id: int, batch: int) -> bool:
         job.state = ImportJob.State.RUNNING
         job.started_at = now
     user = job.owner
+    from .services import lock_member_statuses
+
+    lock_member_statuses(user_id=user.pk)  # held to the end of this batch's transaction
     shelves = _Shelves(user)
     rows = list(
         job.rows.filter(outcome=ImportRow.Outcome.PENDING).order_by("number")[: batch_size()]

@@ -6,17 +6,24 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import BUILTIN_KINDS, STATUS_KINDS, ListItem, ListKind, ReadingList
 
 MAX_CUSTOM_LISTS = 200
 
+# The hot write paths (status, add, remove, note) open a transaction when called alone
+# and join the caller's when nested, without a savepoint of their own: a savepoint is two
+# round trips, and an import applies thousands of rows, each in a savepoint of its own.
+# They raise nothing inside the block (an error there would doom the enclosing one);
+# services that validate input keep the ordinary @transaction.atomic.
+atomic = transaction.atomic(savepoint=False)
 
-@transaction.atomic
+
+@atomic
 def lists_ensure_builtin(*, user) -> dict[str, ReadingList]:
     """The member's four built-in lists by kind, made if missing (safe to repeat)."""
     existing = {rl.kind: rl for rl in ReadingList.objects.filter(owner=user).exclude(kind="custom")}
@@ -82,12 +89,13 @@ def list_delete(*, reading_list: ReadingList) -> None:
     reading_list.delete()
 
 
-def _next_position(reading_list_id: int) -> int:
-    top = ListItem.objects.filter(list_id=reading_list_id).aggregate(m=Max("position"))["m"]
-    return 0 if top is None else top + 1
+# A new item goes to the end of its list without reading the list: the list is ordered by
+# (position, id), items placed by the owner hold 0…n-1, and new ones share END, so they
+# follow in the order they came. Moving an item renumbers the list first when it must.
+END = 2_000_000_000
 
 
-def _lock_member(user_id: int, kinds=STATUS_KINDS) -> None:
+def lock_member_statuses(*, user_id: int, kinds=STATUS_KINDS) -> None:
     """Serialise status changes of one member (PostgreSQL row locks; SQLite serialises
     every write anyway)."""
     list(
@@ -97,7 +105,6 @@ def _lock_member(user_id: int, kinds=STATUS_KINDS) -> None:
     )
 
 
-@transaction.atomic
 def status_set(
     *,
     user,
@@ -105,14 +112,34 @@ def status_set(
     status: str | None,
     added_at: datetime.datetime | None = None,
     read_on: datetime.date | None = None,
+    builtin: dict[str, ReadingList] | None = None,
+    locked: bool = False,
 ) -> tuple[ListItem | None, bool]:
     """Put the book on the member's Want to read / Reading / Read list, or clear its
     status (`status=None`). A move from one status list to another keeps the item (one
-    ReadingStatusChanged). Returns (item or None, changed)."""
+    ReadingStatusChanged). Returns (item or None, changed).
+
+    A caller applying many rows for one member (the importer) passes the member's
+    `builtin` lists and takes the lock once (`locked=True`)."""
     if status is not None and status not in STATUS_KINDS:
         raise ValidationError("Unknown reading status.")
-    builtin = lists_ensure_builtin(user=user)
-    _lock_member(user.pk)
+    with atomic:
+        return _status_set(
+            user=user,
+            book=book,
+            status=status,
+            added_at=added_at,
+            read_on=read_on,
+            builtin=builtin,
+            locked=locked,
+        )
+
+
+def _status_set(*, user, book, status, added_at, read_on, builtin, locked):
+    if builtin is None:
+        builtin = lists_ensure_builtin(user=user)
+    if not locked:
+        lock_member_statuses(user_id=user.pk)
     current = (
         ListItem.objects.select_related("list")
         .filter(owner_id=user.pk, book_id=book.pk)
@@ -134,7 +161,7 @@ def status_set(
     if current is not None:
         current.list = target
         current.status = status
-        current.position = _next_position(target.pk)
+        current.position = END
         if read_on:
             current.read_on = read_on
         current.save()
@@ -144,7 +171,7 @@ def status_set(
         book=book,
         owner_id=user.pk,
         status=status,
-        position=_next_position(target.pk),
+        position=END,
         added_at=added_at or timezone.now(),
         read_on=read_on,
     )
@@ -152,7 +179,7 @@ def status_set(
     return item, True
 
 
-@transaction.atomic
+@atomic
 def list_add_book(
     *,
     reading_list: ReadingList,
@@ -179,7 +206,7 @@ def list_add_book(
         list=reading_list,
         book=book,
         owner_id=reading_list.owner_id,
-        position=_next_position(reading_list.pk),
+        position=END,
         note=(note or "").strip()[:280],
         added_at=added_at or timezone.now(),
     )
@@ -191,7 +218,7 @@ def list_add_book(
     return item, True
 
 
-@transaction.atomic
+@atomic
 def list_remove_book(*, reading_list: ReadingList, book) -> bool:
     item = (
         ListItem.objects.select_related("list").filter(list=reading_list, book_id=book.pk).first()
@@ -207,22 +234,15 @@ def item_move(*, item: ListItem, direction: str) -> bool:
     """Swap the item with its neighbour above ("up") or below ("down")."""
     if direction not in ("up", "down"):
         raise ValidationError("Move up or down.")
-    _lock_member(item.owner_id, kinds=[item.list.kind])
-    siblings = ListItem.objects.filter(list_id=item.list_id)
-    if direction == "up":
-        neighbour = (
-            siblings.filter(position__lte=item.position)
-            .exclude(pk=item.pk)
-            .order_by("-position", "-id")
-            .first()
-        )
+    lock_member_statuses(user_id=item.owner_id, kinds=[item.list.kind])
+    siblings = ListItem.objects.filter(list_id=item.list_id).exclude(pk=item.pk)
+    p = item.position
+    if direction == "up":  # the one just before in (position, id) order
+        before = Q(position__lt=p) | Q(position=p, id__lt=item.pk)
+        neighbour = siblings.filter(before).order_by("-position", "-id").first()
     else:
-        neighbour = (
-            siblings.filter(position__gte=item.position)
-            .exclude(pk=item.pk)
-            .order_by("position", "id")
-            .first()
-        )
+        after = Q(position__gt=p) | Q(position=p, id__gt=item.pk)
+        neighbour = siblings.filter(after).order_by("position", "id").first()
     if neighbour is None:
         return False
     if neighbour.position == item.position:  # equal positions: make room first
@@ -250,7 +270,7 @@ def _renumber(list_id: int) -> None:
 def list_reorder(*, reading_list: ReadingList, item_ids: list[int]) -> None:
     """Put the given items (a page of the list, as dragged) in this order, keeping the
     positions they occupied between them."""
-    _lock_member(reading_list.owner_id, kinds=[reading_list.kind])
+    lock_member_statuses(user_id=reading_list.owner_id, kinds=[reading_list.kind])
     items = list(ListItem.objects.filter(list=reading_list, pk__in=item_ids))
     if len(items) != len(set(item_ids)):
         raise ValidationError("Some of those items are not on this list any more.")
@@ -264,19 +284,13 @@ def list_reorder(*, reading_list: ReadingList, item_ids: list[int]) -> None:
     ListItem.objects.bulk_update(items, ["position"])
 
 
-@transaction.atomic
+@atomic
 def item_set_note(*, item: ListItem, note: str) -> ListItem:
     item.note = (note or "").strip()[:280]
     item.save(update_fields=["note"])
     return item
 
 
-def check_owner(*, reading_list: ReadingList, user) -> None:
-    if not user.is_authenticated or reading_list.owner_id != user.pk:
-        raise PermissionDenied
-
-
-@transaction.atomic
 def import_start(*, user, filename: str, content: bytes):
     """Read an uploaded Goodreads or StoryGraph file and start its import job.
 
@@ -285,13 +299,19 @@ def import_start(*, user, filename: str, content: bytes):
     skipped with their reason; the rest wait for the `imports` queue, which the
     LibraryImportStarted event published here (in the job's transaction) sets going.
     """
+    from .importer import parse_upload
+
+    parsed = parse_upload(content)  # before the transaction: a bad file raises here
+    with transaction.atomic():
+        return _import_create(user=user, filename=filename, parsed=parsed)
+
+
+def _import_create(*, user, filename: str, parsed):
     from bookshare.eventbus import publish
 
     from .events import LibraryImportStarted
-    from .importer import parse_upload
     from .models import ImportJob, ImportRow
 
-    parsed = parse_upload(content)
     broken = sum(1 for r in parsed.records if r.error)
     job = ImportJob.objects.create(
         owner=user,

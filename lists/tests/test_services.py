@@ -204,12 +204,21 @@ def test_move_up_and_down_and_reorder():
     assert not services.item_move(item=ListItem.objects.get(pk=items[0].pk), direction="up")
     services.item_move(item=ListItem.objects.get(pk=items[0].pk), direction="down")
     assert order(shelf) == ["C", "A", "B"]
+    # new items (same END position) keep their order: B moves down past D, not up
+    d, _ = services.list_add_book(reading_list=shelf, book=BookFactory(title="D"))
+    e, _ = services.list_add_book(reading_list=shelf, book=BookFactory(title="E"))
+    services.item_move(item=ListItem.objects.get(pk=d.pk), direction="down")
+    assert order(shelf) == ["C", "A", "B", "E", "D"]
+    services.item_move(item=ListItem.objects.get(pk=d.pk), direction="up")
+    assert order(shelf) == ["C", "A", "B", "D", "E"]
+    services.list_remove_book(reading_list=shelf, book=d.book)
+    services.list_remove_book(reading_list=shelf, book=e.book)
     services.list_reorder(reading_list=shelf, item_ids=[items[1].pk, items[0].pk, items[2].pk])
     assert order(shelf) == ["B", "A", "C"]
     with pytest.raises(ValidationError):
         services.list_reorder(reading_list=shelf, item_ids=[items[0].pk, 999999])
     # moving publishes nothing: positions are not events
-    assert events("ReadingStatusChanged") == [] and len(events("BookAddedToList")) == 3
+    assert events("ReadingStatusChanged") == [] and len(events("BookAddedToList")) == 5
 
 
 def test_note_change_publishes_nothing_and_is_trimmed():
