@@ -351,23 +351,20 @@ class _Shelves:
 def apply_review(*, user, book, rating: int | None, text: str, created_at) -> bool:
     """My Rating / My Review → the member's review of the book. Returns whether it changed.
 
-    TODO(reactions): reviews belong to the `reactions` app, built on another branch. When
-    `reactions.services.review_submit` exists this calls it; until then ratings and review
-    texts are kept on the import row (ImportRow.data) and reported as not imported yet.
+    Reviews belong to the `reactions` app (merged separately): this calls
+    `reactions.services.review_submit(user, book, rating, text, created_at)`, which
+    creates or updates the one review per member and book and publishes its events. Until
+    that exists (`reviews_available()` is false) the rating and text stay on the import
+    row. A review needs 1–5 stars: text without a rating stays on the row. Raises
+    ValidationError (e.g. a text over the review length limit) for the caller to note.
     """
-    if rating is None and not text:
-        return False
-    try:
-        from reactions.services import review_submit  # type: ignore[attr-defined]
-    except ImportError:
-        return False
     if rating is None:
-        return False  # a review needs 1–5 stars; text without a rating stays on the row
-    result = review_submit(user=user, book=book, rating=rating, text=text, created_at=created_at)
-    # A service that reports "unchanged" (False / (review, False)) keeps repeat imports quiet.
-    if isinstance(result, tuple):
-        return bool(result[-1])
-    return result is not False
+        return False
+    from reactions.services import review_submit  # type: ignore[attr-defined]
+
+    before = book.reviews.filter(user=user).values_list("rating", "text").first()
+    review = review_submit(user=user, book=book, rating=rating, text=text, created_at=created_at)
+    return before != (review.rating, review.text)
 
 
 def reviews_available() -> bool:
@@ -409,16 +406,21 @@ def _apply_row(row: ImportRow, shelves: _Shelves, user) -> None:
         _item, did = list_add_book(reading_list=reading_list, book=book, added_at=added_at)
         changed |= did
     if data.get("rating") is not None or data.get("review"):
-        if reviews_available():
-            changed |= apply_review(
-                user=user,
-                book=book,
-                rating=data.get("rating"),
-                text=data.get("review", ""),
-                created_at=added_at,
-            )
-        else:
+        if not reviews_available():
             notes.append("rating/review kept but not imported (reviews are not available yet)")
+        elif data.get("rating") is None:
+            notes.append("review text without a star rating kept on the import, not imported")
+        else:
+            try:
+                changed |= apply_review(
+                    user=user,
+                    book=book,
+                    rating=data["rating"],
+                    text=data.get("review", ""),
+                    created_at=added_at,
+                )
+            except ValidationError as exc:
+                notes.append(f"review not imported: {' '.join(exc.messages)}")
     row.outcome = ImportRow.Outcome.IMPORTED if changed else ImportRow.Outcome.UNCHANGED
     row.reason = "; ".join(notes)[:300]
 
