@@ -26,7 +26,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from books.isbn import to_isbn13
-from books.services import book_create, book_find, book_get_or_create, split_author_names
+from books.services import (
+    book_create,
+    book_get_or_create,
+    book_match_key,
+    split_author_names,
+)
 
 from .models import ImportJob, ImportRow, ListKind, ReadingList
 
@@ -298,27 +303,58 @@ def _aware(day: str | None) -> datetime.datetime | None:
     return datetime.datetime(d.year, d.month, d.day, 12, tzinfo=datetime.UTC)
 
 
-def _match_book(data: dict):
-    """(book, created): by ISBN-13, then the ISBN-10's ISBN-13, then title + first
-    author (books.services.book_find); a row nothing matches creates its book."""
+class _KnownBooks:
+    """The books a batch's rows may match, read in two queries up front (by ISBN-13 and
+    by match key) instead of one or two per row; books the batch creates join them."""
+
+    def __init__(self, rows: list[ImportRow]):
+        from books.models import Book
+
+        isbns = {i for r in rows for i in r.data.get("isbns", [])}
+        keys = {k for k in (self.key(r.data) for r in rows) if k}
+        self.by_isbn = {b.isbn13: b for b in Book.objects.filter(isbn13__in=isbns)}
+        self.by_key: dict[str, object] = {}
+        for b in Book.objects.filter(match_key__in=keys).order_by("-id"):
+            self.by_key[b.match_key] = b  # the oldest wins, as books.services.book_find
+
+    @staticmethod
+    def key(data: dict) -> str | None:
+        if data.get("title") and data.get("authors"):
+            return book_match_key(title=data["title"], first_author=data["authors"][0])
+        return None
+
+    def add(self, book) -> None:
+        if book.isbn13:
+            self.by_isbn[book.isbn13] = book
+        self.by_key.setdefault(book.match_key, book)
+
+
+def _match_book(data: dict, known: _KnownBooks):
+    """(book, created): by ISBN-13, then the ISBN-10's ISBN-13, then normalised title +
+    first author (the same rules as books.services.book_find); a row nothing matches
+    creates its book (books.services.book_create)."""
     for isbn13 in data["isbns"]:
-        book = book_find(isbn13=isbn13)
+        book = known.by_isbn.get(isbn13)
         if book is not None:
             return book, False
     if not data["title"]:
         raise ValidationError("The row has no title.")
     if not data["authors"]:
         raise ValidationError("The row has no author, and its ISBN is not known here.")
-    book = book_find(title=data["title"], first_author=data["authors"][0])
-    if book is not None and not (data["isbns"] and not book.isbn13):
-        return book, False
-    details = {"publisher": data.get("publisher", "")}
-    if data.get("year"):
-        details["year"] = data["year"]
+    book = known.by_key.get(known.key(data))
     isbn = data["isbns"][0] if data["isbns"] else None
+    if book is not None and not (isbn and not book.isbn13):
+        return book, False
     if book is not None:  # known without an ISBN, which the row supplies: books' rules
-        return book_get_or_create(isbn=isbn, title=data["title"], authors=data["authors"])
-    return book_create(title=data["title"], authors=data["authors"], isbn13=isbn, **details), True
+        book, created = book_get_or_create(isbn=isbn, title=data["title"], authors=data["authors"])
+    else:
+        details = {"publisher": data.get("publisher", "")}
+        if data.get("year"):
+            details["year"] = data["year"]
+        book = book_create(title=data["title"], authors=data["authors"], isbn13=isbn, **details)
+        created = True
+    known.add(book)
+    return book, created
 
 
 class _Shelves:
@@ -375,11 +411,11 @@ def reviews_available() -> bool:
     return True
 
 
-def _apply_row(row: ImportRow, shelves: _Shelves, user) -> None:
+def _apply_row(row: ImportRow, shelves: _Shelves, user, known: _KnownBooks) -> None:
     from .services import list_add_book, status_set
 
     data = row.data
-    book, created = _match_book(data)
+    book, created = _match_book(data, known)
     row.book = book
     row.book_created = created
     changed = False
@@ -447,17 +483,20 @@ def run_batch(*, job_id: int, batch: int) -> bool:
     rows = list(
         job.rows.filter(outcome=ImportRow.Outcome.PENDING).order_by("number")[: batch_size()]
     )
+    known = _KnownBooks(rows)
     for row in rows:
         try:
             with transaction.atomic():
-                _apply_row(row, shelves, user)
+                _apply_row(row, shelves, user, known)
         except Exception as exc:  # one bad row must not stop the import
             if isinstance(exc, ValidationError):
                 reason = " ".join(exc.messages)
             else:
                 logger.exception("import %s: row %s failed", job.pk, row.number)
                 reason = "This row could not be imported (an unexpected error was logged)."
-            shelves = _Shelves(user)  # lists made in the rolled-back savepoint are gone
+            # Lists and books made in the rolled-back savepoint are gone: read them again.
+            shelves = _Shelves(user)
+            known = _KnownBooks(rows)
             row.outcome = ImportRow.Outcome.SKIPPED
             row.reason = reason[:300]
             row.book = None

@@ -328,3 +328,21 @@ def test_flow_import_runs_on_the_imports_queue_through_a_real_worker(bus_worker)
     )
     again.refresh_from_db()
     assert (again.imported, again.unchanged) == (0, 5)
+
+
+@pytest.mark.django_db
+def test_a_book_twice_in_one_file_is_created_once_and_a_known_book_gets_the_rows_isbn():
+    user = UserFactory()
+    known = BookFactory(title="Known Without Isbn", authors=["K. Writer"])
+    rows = [
+        goodreads_row(title="Twice Listed", author="T. Writer", shelf="read", book_id=1),
+        goodreads_row(title="twice listed!", author="t writer", shelves="again", book_id=2),
+        goodreads_row(title="Known Without Isbn", author="K. Writer", isbn13="9780306406157"),
+    ]
+    job = services.import_start(user=user, filename="x.csv", content=to_csv(GOODREADS_HEADER, rows))
+    run_all(job.pk)
+    job.refresh_from_db()
+    assert (job.created, job.matched, job.skipped) == (1, 2, 0)
+    assert Book.objects.filter(title="Twice Listed").count() == 1
+    known.refresh_from_db()
+    assert known.isbn13 == "9780306406157"
