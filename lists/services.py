@@ -299,8 +299,13 @@ def import_start(*, user, filename: str, content: bytes):
     skipped with their reason; the rest wait for the `imports` queue, which the
     LibraryImportStarted event published here (in the job's transaction) sets going.
     """
-    from .importer import parse_upload
+    from .importer import ImportFileError, parse_upload
+    from .models import ImportJob
 
+    if ImportJob.objects.filter(owner=user).exclude(state=ImportJob.State.DONE).exists():
+        raise ImportFileError(
+            "Your previous import is still running. Upload this file when it has finished."
+        )
     parsed = parse_upload(content)  # before the transaction: a bad file raises here
     with transaction.atomic():
         return _import_create(user=user, filename=filename, parsed=parsed)

@@ -346,3 +346,15 @@ def test_a_book_twice_in_one_file_is_created_once_and_a_known_book_gets_the_rows
     assert Book.objects.filter(title="Twice Listed").count() == 1
     known.refresh_from_db()
     assert known.isbn13 == "9780306406157"
+
+
+@pytest.mark.django_db
+def test_one_import_at_a_time_per_member():
+    user = UserFactory()
+    content = to_csv(GOODREADS_HEADER, [goodreads_row(title="One", author="A. Writer")])
+    job = services.import_start(user=user, filename="a.csv", content=content)
+    with pytest.raises(ImportFileError, match="still running"):
+        services.import_start(user=user, filename="a.csv", content=content)
+    services.import_start(user=UserFactory(), filename="a.csv", content=content)
+    run_all(job.pk)
+    services.import_start(user=user, filename="a.csv", content=content)

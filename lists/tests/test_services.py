@@ -229,3 +229,12 @@ def test_note_change_publishes_nothing_and_is_trimmed():
     assert len(item.note) == 280
     assert len(events("BookAddedToList")) == 1
     assert item.list.kind == ListKind.CUSTOM
+
+
+def test_deleting_a_member_removes_their_items_with_events():
+    user = UserFactory()
+    services.status_set(user=user, book=BookFactory(), status="read")
+    services.list_add_book(reading_list=CustomListFactory(owner=user), book=BookFactory())
+    user.delete()
+    assert {e["list_kind"] for e in events("BookRemovedFromList")} == {"read", "custom"}
+    assert not ListItem.objects.exists()
