@@ -38,8 +38,10 @@ from .models import ImportJob, ImportRow, ListKind, ReadingList
 logger = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024
-# A quoted field may run over several lines (a review); no record is longer than this.
-MAX_RECORD_LINES = 500
+# A quoted field may run over several lines (a review); no record is longer than this,
+# so a stray quote costs a bounded amount of reading before its line is reported.
+MAX_RECORD_LINES = 200
+MAX_RECORD_CHARS = 100_000
 
 GOODREADS_REQUIRED = {"Title", "Author", "ISBN", "ISBN13", "Exclusive Shelf"}
 STORYGRAPH_REQUIRED = {"Title", "Authors", "ISBN/UID", "Read Status"}
@@ -113,7 +115,12 @@ def _records(text: str):
             continue
         j = i
         buf = lines[i]
-        while buf.count('"') % 2 and j + 1 < len(lines) and j - i < MAX_RECORD_LINES:
+        while (
+            buf.count('"') % 2
+            and j + 1 < len(lines)
+            and j - i < MAX_RECORD_LINES
+            and len(buf) < MAX_RECORD_CHARS
+        ):
             j += 1
             buf += "\n" + lines[j]
         try:
