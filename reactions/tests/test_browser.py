@@ -1,0 +1,63 @@
+"""With scripts on (Chromium), the like button and count change in place: no page load."""
+
+import shutil
+
+import pytest
+from django.conf import settings as django_settings
+
+from reactions.models import PostLike
+
+from .factories import BookPostFactory, PostLikeFactory, UserFactory
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(CHROMIUM is None, reason="needs a Chromium executable"),
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test
+    # makes meanwhile are ordinary blocking ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context()
+        yield context
+        context.close()
+        browser.close()
+
+
+def test_like_and_unlike_swap_in_place_with_htmx(live_server, client, browser_page):
+    member = UserFactory()
+    post = BookPostFactory()
+    PostLikeFactory(post=post)
+    client.force_login(member)
+    browser_page.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = browser_page.new_page()
+    page.goto(live_server.url + post.get_absolute_url())
+    page.wait_for_function("window.htmx !== undefined")
+    # A marker on the window survives only if the page is not reloaded.
+    page.evaluate("window.__samePage = true")
+    page.get_by_role("button", name="Like this post").click()
+    page.get_by_role("button", name="Liked this post").wait_for()
+    assert page.locator(".like-count").inner_text() == "2 likes"
+    assert page.evaluate("window.__samePage === true")
+    assert PostLike.objects.filter(post=post, user=member).exists()
+
+    page.get_by_role("button", name="Liked this post").click()
+    page.get_by_role("button", name="Like this post").wait_for()
+    assert page.locator(".like-count").inner_text() == "1 like"
+    assert page.evaluate("window.__samePage === true")
+    assert not PostLike.objects.filter(post=post, user=member).exists()
