@@ -51,13 +51,13 @@ def generate(args) -> dict:
 
     from accounts.models import User
     from books.models import Book, BookPost
-    from reactions.models import PostLike, Review
+    from reactions.models import BookRating, PostLike, Review
 
     if Review.objects.count() >= args.reviews and PostLike.objects.count() >= args.likes:
         _common.progress("reusing the generated data")
         return {}
     _common.progress("generating data …")
-    for model in (PostLike, Review, BookPost, Book):
+    for model in (BookRating, PostLike, Review, BookPost, Book):
         model.objects.all()._raw_delete(model.objects.db)
     User.objects.filter(username__startswith="rb").delete()
     now = timezone.now()
