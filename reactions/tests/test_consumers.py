@@ -143,3 +143,58 @@ def test_flow_the_average_follows_creates_edits_and_removals_through_a_real_work
         message="every rating delivery done",
     )
     assert stored(book) == truth(book) == (2, Decimal("3.50"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_a_second_refresh_waits_for_the_first_and_counts_after_it():
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL only (SQLite serialises writers)")
+    book = BookFactory()
+    ReviewFactory(book=book, rating=5)
+    holding, release = threading.Event(), threading.Event()
+    errors = []
+
+    def first():
+        try:
+            with transaction.atomic():
+                book_rating_refresh(book.pk)  # counts 1 review and keeps the row locked
+                holding.set()
+                release.wait(30)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            book_rating_refresh(book.pk)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    t1 = threading.Thread(target=first)
+    t1.start()
+    assert holding.wait(30)
+    ReviewFactory(book=book, rating=1)  # committed while the first refresh is open
+    t2 = threading.Thread(target=second)
+    t2.start()
+
+    def someone_waits_on_a_lock():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0] > 0
+
+    wait_until(someone_waits_on_a_lock, timeout=30, message="the second refresh to wait")
+    release.set()
+    t1.join(30)
+    t2.join(30)
+    assert errors == []
+    assert stored(book) == truth(book) == (2, Decimal("3.00"))
