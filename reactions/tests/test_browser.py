@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connections
 
 from reactions.models import PostLike
 
@@ -26,9 +27,14 @@ def browser_page(monkeypatch):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         context = browser.new_context()
-        yield context
-        context.close()
-        browser.close()
+        try:
+            yield context
+        finally:
+            context.close()
+            browser.close()
+            # While Playwright's loop runs, the ORM calls of the test were given a
+            # connection of their own; close it, or the test database can't be dropped.
+            connections.close_all()
 
 
 def test_like_and_unlike_swap_in_place_with_htmx(live_server, client, browser_page):
