@@ -8,7 +8,7 @@ from django.db import connections
 
 from reactions.models import PostLike
 
-from .factories import BookPostFactory, PostLikeFactory, UserFactory
+from .factories import BookPostFactory, PostLikeFactory, ReviewFactory, UserFactory
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -37,10 +37,7 @@ def browser_page(monkeypatch):
             connections.close_all()
 
 
-def test_like_and_unlike_swap_in_place_with_htmx(live_server, client, browser_page):
-    member = UserFactory()
-    post = BookPostFactory()
-    PostLikeFactory(post=post)
+def signed_in_page(live_server, client, browser_page, member):
     client.force_login(member)
     browser_page.add_cookies(
         [
@@ -51,7 +48,14 @@ def test_like_and_unlike_swap_in_place_with_htmx(live_server, client, browser_pa
             }
         ]
     )
-    page = browser_page.new_page()
+    return browser_page.new_page()
+
+
+def test_like_and_unlike_swap_in_place_with_htmx(live_server, client, browser_page):
+    member = UserFactory()
+    post = BookPostFactory()
+    PostLikeFactory(post=post)
+    page = signed_in_page(live_server, client, browser_page, member)
     page.goto(live_server.url + post.get_absolute_url())
     page.wait_for_function("window.htmx !== undefined")
     # A marker on the window survives only if the page is not reloaded.
@@ -67,3 +71,24 @@ def test_like_and_unlike_swap_in_place_with_htmx(live_server, client, browser_pa
     assert page.locator(".like-count").inner_text() == "1 like"
     assert page.evaluate("window.__samePage === true")
     assert not PostLike.objects.filter(post=post, user=member).exists()
+
+
+def test_review_section_and_like_button_have_no_accessibility_violations(
+    live_server, client, browser_page
+):
+    from axe_playwright_python.sync_playwright import Axe
+
+    member = UserFactory()
+    post = BookPostFactory()
+    ReviewFactory(book=post.book, text="First line\nsecond line")
+    ReviewFactory(book=post.book, user=member, rating=2)
+    page = signed_in_page(live_server, client, browser_page, member)
+    axe = Axe()
+    for url, selector in (
+        (post.book.get_absolute_url(), ".reviews"),
+        (post.get_absolute_url(), ".like-form"),
+    ):
+        page.goto(live_server.url + url)
+        assert page.locator(selector).count() == 1
+        results = axe.run(page, context=selector)
+        assert results.violations_count == 0, results.generate_report()
