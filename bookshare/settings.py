@@ -357,3 +357,7 @@ BOOKS_COVER_MAX_BYTES = env.int("BOOKS_COVER_MAX_BYTES", default=2 * 1024 * 1024
 LISTS_PAGE_SIZE = env.int("LISTS_PAGE_SIZE", default=24)
 # Rows of a Goodreads/StoryGraph import applied per transaction on the `imports` queue.
 LISTS_IMPORT_BATCH_SIZE = env.int("LISTS_IMPORT_BATCH_SIZE", default=200)
+
+# --- Reactions (likes and reviews) -------------------------------------------------------
+# Reviews per page on a book's page.
+REACTIONS_REVIEWS_PAGE_SIZE = env.int("REACTIONS_REVIEWS_PAGE_SIZE", default=10)
