@@ -394,11 +394,11 @@ class _Shelves:
 def apply_review(*, user, book, rating: int | None, text: str, created_at) -> bool:
     """My Rating / My Review → the member's review of the book. Returns whether it changed.
 
-    Reviews belong to the `reactions` app (merged separately): this calls
+    Reviews belong to the `reactions` app: this calls
     `reactions.services.review_submit(user, book, rating, text, created_at)`, which
-    creates or updates the one review per member and book and publishes its events. Until
-    that exists (`reviews_available()` is false) the rating and text stay on the import
-    row. A review needs 1–5 stars: text without a rating stays on the row. Raises
+    creates or updates the one review per member and book and publishes its events.
+    Without that app (`reviews_available()` is false) the rating and text stay on the
+    import row. A review needs 1–5 stars: text without a rating stays on the row. Raises
     ValidationError (e.g. a text over the review length limit) for the caller to note.
     """
     if rating is None:

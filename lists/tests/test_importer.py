@@ -278,7 +278,7 @@ def test_a_row_moved_to_another_shelf_in_a_later_export_is_one_status_change():
 @pytest.mark.django_db
 def test_ratings_and_reviews_wait_on_the_row_until_reviews_exist():
     if importer.reviews_available():
-        pytest.skip("reactions.services.review_submit exists: see the review test below")
+        pytest.skip("the reactions app is installed: test_ratings_and_reviews_become_reviews")
     user = UserFactory()
     known_books()
     job = services.import_start(user=user, filename="a.csv", content=library_file())
@@ -291,10 +291,9 @@ def test_ratings_and_reviews_wait_on_the_row_until_reviews_exist():
 @pytest.mark.django_db
 @pytest.mark.skipif(
     not importer.reviews_available(),
-    reason="reviews live in the reactions app (another branch): My Rating / My Review map to "
-    "reactions.services.review_submit once it is merged",
+    reason="needs the reactions app (reactions.services.review_submit)",
 )
-def test_ratings_and_reviews_become_reviews():  # pragma: no cover - until reactions lands
+def test_ratings_and_reviews_become_reviews():
     from reactions.models import Review  # type: ignore[import-not-found]
 
     user = UserFactory()
