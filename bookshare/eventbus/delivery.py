@@ -151,10 +151,17 @@ def _save(delivery: Delivery) -> None:
 def run_delivery(delivery_id: int) -> str:
     """Run a delivery's consumer once, unless it is finished or running elsewhere.
 
-    The consumer's writes and the delivery's new status commit in one transaction, so
-    a repeated message (redelivery, relay, duplicate) finds it done and does nothing.
-    If the consumer raises, that transaction rolls back (its writes with it) and the
-    failure is recorded in a second one. Returns what happened: "done", "retry",
+    First the attempt is claimed and counted in a transaction of its own, committed
+    before the consumer starts: a consumer that kills its process (or a worker killed
+    mid-consumer) has still used an attempt, and once `max_attempts` attempts have been
+    claimed without an outcome the delivery is dead.
+
+    Then, for an ordinary consumer, its writes and the delivery's new status commit in
+    one transaction, so a repeated message (redelivery, relay, duplicate) finds it done
+    and does nothing. A consumer declared with `atomic=False` runs outside any
+    transaction (for SMTP or HTTP calls; see `bookshare.eventbus.idempotency`) and the
+    outcome is recorded after it returns. If the consumer raises, its transaction rolls
+    back and the failure is recorded in another. Returns what happened: "done", "retry",
     "dead", "skipped", "busy" or "missing".
     """
     outcome = _run_delivery_once(delivery_id)
@@ -166,58 +173,151 @@ def run_delivery(delivery_id: int) -> str:
     return outcome
 
 
+def _lease_for(queue: str, *, atomic: bool) -> timedelta:
+    """How long a claimed attempt keeps the relay away.
+
+    An ordinary consumer holds its delivery's row lock while it runs, so a message sent
+    again meanwhile finds it busy and is dropped: the lease is enough. A consumer that
+    runs outside the transaction holds no lock, so its attempt keeps the relay away
+    until the queue's hard time limit, which it cannot outlive.
+    """
+    limit = 0 if atomic else settings.EVENTBUS_QUEUES.get(queue, {}).get("time_limit") or 0
+    return timedelta(seconds=max(settings.EVENTBUS_LEASE_SECONDS, limit))
+
+
+def _claim(delivery_id: int) -> tuple[str | None, Delivery | None]:
+    """Count an attempt, committed on its own. Returns (outcome, None) when there is
+    nothing to run, else (None, the claimed delivery with its event)."""
+    with transaction.atomic():
+        delivery = _locked(delivery_id)
+        if delivery is None:
+            exists = Delivery.objects.filter(pk=delivery_id).exists()
+            return ("busy" if exists else "missing"), None
+        if delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD):
+            return "skipped", None
+        consumer = get_consumer(delivery.consumer)
+        if consumer is None or delivery.event.type not in consumer.event_types:
+            why = (
+                "consumer is not registered here"
+                if consumer is None
+                else f"consumer no longer takes {delivery.event.type}"
+            )
+            outcome = _finish(delivery, dead=True, error=why)
+            _save(delivery)
+            return outcome, None
+        if delivery.attempts >= delivery.max_attempts:
+            # Every attempt was claimed and the last one never reported back: the process
+            # running it died (killed, crashed, or past the queue's hard time limit).
+            previous = f"\nearlier error:\n{delivery.last_error}" if delivery.last_error else ""
+            error = (
+                f"worker lost during attempt {delivery.attempts} of {delivery.max_attempts} "
+                f"(the process died before the consumer finished){previous}"
+            )
+            log.error("delivery %s dead: %s", delivery.pk, error.splitlines()[0])
+            outcome = _finish(delivery, dead=True, error=error[-4000:])
+            _save(delivery)
+            return outcome, None
+        delivery.attempts += 1
+        delivery.lease_until = timezone.now() + _lease_for(delivery.queue, atomic=consumer.atomic)
+        _save(delivery)
+    return None, delivery
+
+
+def _still_ours(delivery_id: int, attempt: int) -> str | None:
+    """Lock the claimed delivery for recording its outcome. None if it is still this
+    attempt's, else why not ("busy": locked elsewhere, "skipped": finished or taken
+    over by a later attempt)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_relock_sql(connection.vendor), [delivery_id])
+        row = cursor.fetchone()
+    if row is None:
+        return "busy"
+    status, attempts = row
+    if status in (Delivery.Status.DONE, Delivery.Status.DEAD) or attempts != attempt:
+        return "skipped"
+    return None
+
+
+@functools.cache
+def _relock_sql(vendor: str) -> str:
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT {q('status')}, {q('attempts')} FROM "  # noqa: S608 - model metadata
+        f"{q(Delivery._meta.db_table)} WHERE {q('id')} = %s"
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        sql += " FOR UPDATE SKIP LOCKED"
+    return sql
+
+
+class _NotOurs(Exception):
+    def __init__(self, outcome: str):
+        self.outcome = outcome
+
+
 def _run_delivery_once(delivery_id: int) -> str:
+    outcome, delivery = _claim(delivery_id)
+    if delivery is None:
+        return outcome
+    attempt = delivery.attempts
+    consumer = get_consumer(delivery.consumer)
+    event = delivery.event
     try:
-        with transaction.atomic():
-            delivery = _locked(delivery_id)
-            if delivery is None:
-                exists = Delivery.objects.filter(pk=delivery_id).exists()
-                return "busy" if exists else "missing"
-            if delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD):
-                return "skipped"
-            delivery.attempts += 1
-            consumer = get_consumer(delivery.consumer)
-            if consumer is None or delivery.event.type not in consumer.event_types:
-                why = (
-                    "consumer is not registered here"
-                    if consumer is None
-                    else f"consumer no longer takes {delivery.event.type}"
-                )
-                outcome = _finish(delivery, dead=True, error=why)
+        with bound(correlation_id=event.correlation_id, causation_id=str(event.id)):
+            payload = load_event(
+                event.type, event.version, event.data, target=consumer.class_for(event.type)
+            )
+            envelope = event.envelope()
+            envelope["delivery"] = {
+                "id": delivery.pk,
+                "consumer": delivery.consumer,
+                "attempt": attempt,
+                "key": delivery_key(event.id, delivery.consumer),
+            }
+            if consumer.atomic:
+                with transaction.atomic():
+                    not_ours = _still_ours(delivery_id, attempt)
+                    if not_ours:
+                        return not_ours
+                    consumer.func(payload, envelope)
+                    outcome = _finish(delivery, dead=False, error=None)
+                    _save(delivery)
+                    return outcome
+            consumer.func(payload, envelope)
+            with transaction.atomic():
+                not_ours = _still_ours(delivery_id, attempt)
+                if not_ours:
+                    return not_ours
+                outcome = _finish(delivery, dead=False, error=None)
                 _save(delivery)
                 return outcome
-            event = delivery.event
-            with bound(correlation_id=event.correlation_id, causation_id=str(event.id)):
-                payload = load_event(
-                    event.type, event.version, event.data, target=consumer.class_for(event.type)
-                )
-                envelope = event.envelope()
-                envelope["delivery"] = {
-                    "id": delivery.pk,
-                    "consumer": delivery.consumer,
-                    "attempt": delivery.attempts,
-                }
-                consumer.func(payload, envelope)
-            outcome = _finish(delivery, dead=False, error=None)
-            _save(delivery)
-            return outcome
     except Exception as exc:
-        return _record_failure(delivery_id, exc)
+        return _record_failure(delivery_id, attempt, exc)
 
 
-def _record_failure(delivery_id: int, exc: Exception) -> str:
+def delivery_key(event_id, consumer_name: str) -> str:
+    """The idempotency key of one consumer's delivery of one event: the same for every
+    attempt, relay and replay of it, different for every other delivery."""
+    return f"{event_id}:{consumer_name}"
+
+
+def _record_failure(delivery_id: int, attempt: int, exc: Exception) -> str:
     error = "".join(traceback.format_exception(exc))[-4000:]
     with transaction.atomic():
         delivery = _locked(delivery_id)
-        if delivery is None or delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD):
+        if (
+            delivery is None
+            or delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD)
+            or delivery.attempts != attempt
+        ):
             return "busy"  # a duplicate message got to it meanwhile
         with bound(correlation_id=delivery.event.correlation_id, causation_id=None):
             return _note_failure(delivery, exc, error)
 
 
 def _note_failure(delivery: Delivery, exc: Exception, error: str) -> str:
+    """Record a failed attempt (already counted when it was claimed)."""
     retry_in: float | None = None
-    delivery.attempts += 1
     if delivery.attempts >= delivery.max_attempts:
         outcome = _finish(delivery, dead=True, error=error)
         log.error("delivery %s dead after %d attempts: %s", delivery.pk, delivery.attempts, exc)

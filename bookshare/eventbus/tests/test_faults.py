@@ -1,0 +1,84 @@
+"""Hardening against poison consumers, lost workers and slow consumers (issue 11),
+through real Celery workers on a private broker."""
+
+import time
+
+import pytest
+
+from bookshare.eventbus.operations import relay_once
+from bookshare.eventbus.stats import collect
+from bookshare.eventbus.tests.testapp.events import Crashed
+from bookshare.eventbus.tests.testapp.models import Effect
+from bookshare.testing import Worker, publish_committed, wait_until
+
+from .conftest import FAST
+
+pytestmark = [pytest.mark.flow, pytest.mark.django_db(transaction=True)]
+
+
+def starts(log) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def test_a_consumer_that_kills_its_worker_process_goes_dead_after_max_attempts(
+    isolated_broker, tmp_path
+):
+    """The pool process dies mid-consumer (task_reject_on_worker_lost puts the message
+    back each time): each crash still counts, and the third makes the delivery dead."""
+    url, env = isolated_broker
+    log = tmp_path / "starts"
+    stored = publish_committed(Crashed(key="poison", log=str(log)))
+    delivery = stored.deliveries.get()
+
+    def relayed_and_dead():
+        relay_once()  # on brokers that drop the message with the process
+        delivery.refresh_from_db()
+        return delivery.status == "dead"
+
+    with Worker(broker_url=url, env={**FAST, **env, "EVENTBUS_LEASE_SECONDS": "1"}, name="poison"):
+        wait_until(relayed_and_dead, timeout=90, interval=0.5, message="poison delivery dead")
+        time.sleep(1)  # a message still going round would start the consumer again
+    assert delivery.attempts == delivery.max_attempts == 3
+    assert starts(log) == 3
+    assert "lost" in delivery.last_error
+    assert not Effect.objects.filter(consumer="crash").exists()
+    (row,) = [r for r in collect(with_queues=False).rows if r.consumer == "test.crash"]
+    assert row.dead == 1 and row.pending == 0
+
+
+def test_a_worker_sigkilled_mid_consumer_again_and_again_ends_with_a_dead_delivery(
+    isolated_broker, tmp_path, settings
+):
+    """The whole worker (main process and pool) is SIGKILLed while the consumer runs,
+    three times; the relay sends the delivery again each time, and then it is dead."""
+    url, env = isolated_broker
+    settings.EVENTBUS_LEASE_SECONDS = 1
+    log = tmp_path / "starts"
+    stored = publish_committed(Crashed(key="hang", log=str(log), sleep=120))
+    delivery = stored.deliveries.get()
+    worker_env = {**FAST, **env, "EVENTBUS_LEASE_SECONDS": "1"}
+    for n in range(1, 4):
+        worker = Worker(broker_url=url, env=worker_env, name=f"killed-{n}").start()
+        try:
+
+            def started(n=n):
+                relay_once()
+                return starts(log) >= n
+
+            wait_until(started, timeout=60, interval=0.5, message=f"attempt {n} to start")
+            worker.kill()
+        finally:
+            worker.stop()
+    delivery.refresh_from_db()
+    assert delivery.status != "dead"
+    assert delivery.attempts == 3  # counted although every attempt's transaction was lost
+
+    def relayed_and_dead():
+        relay_once()
+        delivery.refresh_from_db()
+        return delivery.status == "dead"
+
+    with Worker(broker_url=url, env=worker_env, name="after-kills"):
+        wait_until(relayed_and_dead, timeout=60, interval=0.5, message="dead after 3 kills")
+    assert starts(log) == 3
+    assert "lost" in delivery.last_error
