@@ -162,7 +162,8 @@ def run_delivery(delivery_id: int) -> str:
     transaction (for SMTP or HTTP calls; see `bookshare.eventbus.idempotency`) and the
     outcome is recorded after it returns. If the consumer raises, its transaction rolls
     back and the failure is recorded in another. Returns what happened: "done", "retry",
-    "dead", "skipped", "busy" or "missing".
+    "dead", "skipped", "busy" (locked elsewhere), "running" (an attempt's lease runs)
+    or "missing".
     """
     outcome = _run_delivery_once(delivery_id)
     for pause in BUSY_RETRY_PAUSES:
@@ -205,6 +206,13 @@ def _claim(delivery_id: int) -> tuple[str | None, Delivery | None]:
             outcome = _finish(delivery, dead=True, error=why)
             _save(delivery)
             return outcome, None
+        now = timezone.now()
+        if delivery.status == Delivery.Status.RUNNING and delivery.lease_until > now:
+            # An attempt was claimed and its lease still runs: it is running elsewhere
+            # (a duplicate message), or its process died and the broker put the message
+            # back at once. Either way not now: the relay sends it again once the lease
+            # is over, so a consumer that kills its process is retried a lease later.
+            return "running", None
         if delivery.attempts >= delivery.max_attempts:
             # Every attempt was claimed and the last one never reported back: the process
             # running it died (killed, crashed, or past the queue's hard time limit).
@@ -218,7 +226,8 @@ def _claim(delivery_id: int) -> tuple[str | None, Delivery | None]:
             _save(delivery)
             return outcome, None
         delivery.attempts += 1
-        delivery.lease_until = timezone.now() + _lease_for(delivery.queue, atomic=consumer.atomic)
+        delivery.status = Delivery.Status.RUNNING
+        delivery.lease_until = now + _lease_for(delivery.queue, atomic=consumer.atomic)
         _save(delivery)
     return None, delivery
 

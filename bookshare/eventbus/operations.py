@@ -40,9 +40,9 @@ def relay_once(*, limit: int | None = None) -> int:
         pks = [pk for pk, _, _ in claimed]
         lease = now + timedelta(seconds=settings.EVENTBUS_LEASE_SECONDS)
         Delivery.objects.filter(pk__in=pks).update(lease_until=lease, resends=F("resends") + 1)
-        Delivery.objects.filter(pk__in=pks, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.QUEUED
-        )
+        Delivery.objects.filter(
+            pk__in=pks, status__in=(Delivery.Status.PENDING, Delivery.Status.RUNNING)
+        ).update(status=Delivery.Status.QUEUED)
     items = [(pk, queue) for pk, queue, _ in claimed]
     sent = set(send_to_broker(items))
     unsent = [pk for pk in pks if pk not in sent]

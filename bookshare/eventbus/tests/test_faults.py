@@ -7,7 +7,7 @@ import pytest
 
 from bookshare.eventbus.operations import relay_once
 from bookshare.eventbus.stats import collect
-from bookshare.eventbus.tests.testapp.events import Crashed
+from bookshare.eventbus.tests.testapp.events import Crashed, Pinged
 from bookshare.eventbus.tests.testapp.models import Effect
 from bookshare.testing import Worker, publish_committed, wait_until
 
@@ -21,11 +21,12 @@ def starts(log) -> int:
 
 
 def test_a_consumer_that_kills_its_worker_process_goes_dead_after_max_attempts(
-    isolated_broker, tmp_path
+    isolated_broker, tmp_path, settings
 ):
     """The pool process dies mid-consumer (task_reject_on_worker_lost puts the message
     back each time): each crash still counts, and the third makes the delivery dead."""
     url, env = isolated_broker
+    settings.EVENTBUS_LEASE_SECONDS = 1
     log = tmp_path / "starts"
     stored = publish_committed(Crashed(key="poison", log=str(log)))
     delivery = stored.deliveries.get()
@@ -60,15 +61,14 @@ def test_a_worker_sigkilled_mid_consumer_again_and_again_ends_with_a_dead_delive
     for n in range(1, 4):
         worker = Worker(broker_url=url, env=worker_env, name=f"killed-{n}").start()
         try:
-
-            def started(n=n):
-                relay_once()
-                return starts(log) >= n
-
-            wait_until(started, timeout=60, interval=0.5, message=f"attempt {n} to start")
+            wait_until(lambda n=n: starts(log) >= n, timeout=60, message=f"attempt {n}")
             worker.kill()
         finally:
             worker.stop()
+        # The message died with the worker (or sits unacked): the relay sends it again
+        # once the lease has run out. (Not while the consumer runs: on SQLite its
+        # transaction holds the database's write lock.)
+        wait_until(lambda: relay_once() == 1, timeout=30, interval=0.5, message="relay")
     delivery.refresh_from_db()
     assert delivery.status != "dead"
     assert delivery.attempts == 3  # counted although every attempt's transaction was lost
@@ -82,3 +82,24 @@ def test_a_worker_sigkilled_mid_consumer_again_and_again_ends_with_a_dead_delive
         wait_until(relayed_and_dead, timeout=60, interval=0.5, message="dead after 3 kills")
     assert starts(log) == 3
     assert "lost" in delivery.last_error
+
+
+def test_a_consumer_past_its_queues_soft_time_limit_fails_and_is_retried(
+    isolated_broker, tmp_path, settings
+):
+    """Time limits come from settings.EVENTBUS_QUEUES with every deliver message; the
+    soft limit is an ordinary failure (retry with backoff), not a lost worker."""
+    url, env = isolated_broker
+    settings.EVENTBUS_QUEUES = {
+        **settings.EVENTBUS_QUEUES,
+        "default": {"soft_time_limit": 1, "time_limit": 20},
+    }
+    marker = tmp_path / "started"
+    # The first run sleeps 8 s (past the soft limit); a later run finds the marker.
+    stored = publish_committed(Pinged(key="slow", sleep=8, marker=str(marker)))
+    with Worker(broker_url=url, env={**FAST, **env}, name="soft-limit"):
+        wait_until(lambda: stored.deliveries.get().status == "done", timeout=60, message="done")
+    delivery = stored.deliveries.get()
+    assert delivery.attempts == 2
+    assert "SoftTimeLimitExceeded" in delivery.last_error
+    assert Effect.objects.filter(consumer="ping", key="slow").count() == 1
