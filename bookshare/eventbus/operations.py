@@ -18,7 +18,15 @@ log = logging.getLogger(__name__)
 
 
 def relay_once(*, limit: int | None = None) -> int:
-    """Send again every unfinished delivery whose lease has run out. Returns how many.
+    """Send again the unfinished deliveries whose lease has run out. Returns how many.
+
+    A lease that ran out means the delivery's message is lost, *or* still waiting in a
+    queue longer than a lease (a worker down, a large import). Sending it again in the
+    second case would multiply the backlog, round after round. So the relay asks the
+    broker how many messages each queue holds, and re-sends a queue's rows only when
+    that queue has nothing waiting: then any message not yet done is really lost (the
+    broker restarted empty, a worker died holding it). Rows never sent ("pending") are
+    always sent. A queue the broker cannot report on (None) is treated as empty.
 
     Rows are claimed, and marked as sent, inside one transaction before anything goes to
     the broker, so no row is locked after its message is out (a fast worker would find it
@@ -26,12 +34,16 @@ def relay_once(*, limit: int | None = None) -> int:
     UPDATE SKIP LOCKED, so two relays running at once never send the same delivery in
     the same round. What cannot be sent is put back to "pending", due at once.
     """
+    from .stats import queue_depths
+
     limit = limit or settings.EVENTBUS_RELAY_BATCH
     now = timezone.now()
+    waiting = [queue for queue, depth in queue_depths().items() if depth]
     with transaction.atomic():
-        qs = Delivery.objects.filter(status__in=Delivery.UNFINISHED, lease_until__lte=now).order_by(
-            "lease_until"
-        )
+        qs = Delivery.objects.filter(status__in=Delivery.UNFINISHED, lease_until__lte=now)
+        if waiting:
+            qs = qs.filter(Q(status=Delivery.Status.PENDING) | ~Q(queue__in=waiting))
+        qs = qs.order_by("lease_until")
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
         claimed = list(qs.values_list("pk", "queue", "status")[:limit])

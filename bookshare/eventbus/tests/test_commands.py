@@ -25,6 +25,7 @@ def no_broker(monkeypatch):
     monkeypatch.setattr(
         operations, "send_to_broker", lambda items, countdown=None: [pk for pk, _ in items]
     )
+    monkeypatch.setattr("bookshare.eventbus.stats.queue_depths", dict)  # queues empty
 
 
 def test_stats_lists_counts_and_latency_per_consumer():

@@ -23,7 +23,25 @@ def sent(monkeypatch):
         return [pk for pk, _ in items]
 
     monkeypatch.setattr(operations, "send_to_broker", record)
+    monkeypatch.setattr("bookshare.eventbus.stats.queue_depths", dict)  # queues empty
     return calls
+
+
+def test_relay_leaves_a_queue_with_messages_waiting_but_sends_what_was_never_sent(
+    sent, monkeypatch
+):
+    past = timezone.now() - timedelta(seconds=1)
+    waiting = DeliveryFactory(status="queued", queue="search", lease_until=past)
+    unsent = DeliveryFactory(status="pending", queue="search", lease_until=past)
+    lost = DeliveryFactory(status="queued", queue="default", lease_until=past)
+    monkeypatch.setattr(
+        "bookshare.eventbus.stats.queue_depths", lambda: {"search": 3, "default": 0}
+    )
+    assert relay_once() == 2
+    assert sorted(sent) == sorted([unsent.pk, lost.pk])
+    monkeypatch.setattr("bookshare.eventbus.stats.queue_depths", lambda: {"search": 0})
+    assert relay_once() == 1
+    assert sent[-1] == waiting.pk
 
 
 def test_relay_sends_only_unfinished_deliveries_whose_lease_ran_out(sent):
