@@ -350,3 +350,11 @@ BOOKS_PAGE_SIZE = env.int("BOOKS_PAGE_SIZE", default=20)
 BOOKS_SIMILAR_COUNT = env.int("BOOKS_SIMILAR_COUNT", default=8)
 # Largest cover image a member may upload, in bytes.
 BOOKS_COVER_MAX_BYTES = env.int("BOOKS_COVER_MAX_BYTES", default=2 * 1024 * 1024)
+
+# --- Event bus: metrics and dead-delivery retention (issue 11) ---------------------------
+# /metrics (Prometheus) is open to signed-in staff, and to a scraper sending
+# `Authorization: Bearer <METRICS_TOKEN>` when this is set (empty: staff only).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Dead deliveries (and their events, once nothing else of theirs is unfinished) are
+# deleted this many days after they died; replay them before then.
+EVENTBUS_DEAD_RETENTION_DAYS = env.int("EVENTBUS_DEAD_RETENTION_DAYS", default=90)
