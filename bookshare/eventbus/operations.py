@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from .models import Delivery, StoredEvent
+from .models import Delivery, ExternalCall, StoredEvent
 from .publisher import dispatch, send_to_broker
 from .registry import get_consumer
 
@@ -131,10 +131,31 @@ def replay_for_consumer(
         return replay(Delivery.objects.filter(consumer=consumer_name, event__in=events))
 
 
-def cleanup(*, older_than_days: int | None = None, batch: int = 1000) -> int:
-    """Delete events older than the retention whose every delivery is done."""
+def cleanup(
+    *, older_than_days: int | None = None, dead_days: int | None = None, batch: int = 1000
+) -> int:
+    """Delete what is past its retention. Returns how many events were deleted.
+
+    Dead deliveries that died more than EVENTBUS_DEAD_RETENTION_DAYS ago go first (replay
+    them before then); then every event older than EVENTBUS_RETENTION_DAYS whose
+    remaining deliveries are all done (or that has none left), with its deliveries; and
+    completed external-call records as old as that.
+    """
     days = settings.EVENTBUS_RETENTION_DAYS if older_than_days is None else older_than_days
-    cutoff = timezone.now() - timedelta(days=days)
+    dead_days = settings.EVENTBUS_DEAD_RETENTION_DAYS if dead_days is None else dead_days
+    now = timezone.now()
+    cutoff = now - timedelta(days=days)
+    dead_cutoff = now - timedelta(days=dead_days)
+    while True:
+        ids = list(
+            Delivery.objects.filter(
+                status=Delivery.Status.DEAD, finished_at__lt=dead_cutoff
+            ).values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            break
+        Delivery.objects.filter(pk__in=ids, status=Delivery.Status.DEAD).delete()
+    ExternalCall.objects.filter(completed_at__lt=cutoff).delete()
     unfinished = Delivery.objects.filter(event=OuterRef("pk")).filter(
         ~Q(status=Delivery.Status.DONE)
     )
