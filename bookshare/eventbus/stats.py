@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -117,11 +118,15 @@ def collect(*, with_queues: bool = True) -> Stats:
 
 
 def queue_depths() -> dict[str, int | None]:
-    """Messages waiting in each queue (None where the broker cannot say or is down)."""
+    """Messages waiting in each queue (None where the broker cannot say or is down).
+
+    Ready messages only: ones a worker holds unacknowledged (prefetched, running) are
+    not counted, on any broker.
+    """
     from bookshare.celery import app
 
     depths: dict[str, int | None] = {}
-    if settings.BROKER_IS_FILESYSTEM:
+    if str(app.conf.broker_url or "").startswith("filesystem"):
         from pathlib import Path
 
         folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
@@ -136,12 +141,17 @@ def queue_depths() -> dict[str, int | None]:
     try:
         with app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1, timeout=settings.EVENTBUS_BROKER_TIMEOUT)
-            channel = conn.default_channel
             for queue in queue_names():
+                # A channel per queue: on AMQP, asking about a queue that does not exist
+                # (yet) closes the channel it was asked on.
+                channel = conn.channel()
                 try:
                     depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
                 except Exception:
-                    depths[queue] = 0
+                    depths[queue] = 0  # never declared: nothing waiting
+                finally:
+                    with contextlib.suppress(Exception):  # closed by the broker already
+                        channel.close()
     except Exception:
         depths = dict.fromkeys(queue_names())
     return depths
