@@ -358,3 +358,6 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Dead deliveries (and their events, once nothing else of theirs is unfinished) are
 # deleted this many days after they died; replay them before then.
 EVENTBUS_DEAD_RETENTION_DAYS = env.int("EVENTBUS_DEAD_RETENTION_DAYS", default=90)
+# PostgreSQL: claim a delivery's attempt in one UPDATE … RETURNING statement (false: the
+# portable lock-then-update transaction; kept switchable for bench/events.py).
+EVENTBUS_SINGLE_STATEMENT_CLAIM = env.bool("EVENTBUS_SINGLE_STATEMENT_CLAIM", default=True)

@@ -100,6 +100,10 @@ def _locked(delivery_id: int) -> Delivery | None:
         row = cursor.fetchone()
     if row is None:
         return None
+    return _from_row(row)
+
+
+def _from_row(row) -> Delivery:
     d = dict(zip(_D_COLUMNS, row[: len(_D_COLUMNS)], strict=True))
     e = dict(zip(_E_COLUMNS, row[len(_D_COLUMNS) :], strict=True))
     event = StoredEvent(
@@ -186,9 +190,61 @@ def _lease_for(queue: str, *, atomic: bool) -> timedelta:
     return timedelta(seconds=max(settings.EVENTBUS_LEASE_SECONDS, limit))
 
 
+@functools.cache
+def _claim_sql(vendor: str) -> str:
+    """PostgreSQL: claim an attempt in one statement (autocommit), returning the row.
+
+    Matches only a delivery that can simply be claimed now: unfinished, not running
+    under a live lease, attempts left, not locked by anyone. Anything else (finished,
+    running, out of attempts, locked, missing) returns no row and takes the slow path.
+    """
+    q = connection.ops.quote_name
+    d_table, e_table = q(Delivery._meta.db_table), q(StoredEvent._meta.db_table)
+    d_cols = ", ".join(f"d.{q(Delivery._meta.get_field(c).column)}" for c in _D_COLUMNS)
+    e_cols = ", ".join(f"e.{q(StoredEvent._meta.get_field(c).column)}" for c in _E_COLUMNS)
+    fk = q(Delivery._meta.get_field("event").column)
+    return (
+        # Identifiers from model metadata, quoted; values are bound parameters.
+        f"UPDATE {d_table} d SET attempts = d.attempts + 1, status = %s, "  # noqa: S608
+        f"lease_until = %s FROM {e_table} e "
+        f"WHERE d.id = (SELECT id FROM {d_table} WHERE id = %s "
+        "AND (status IN (%s, %s, %s) OR (status = %s AND lease_until <= %s)) "
+        "AND attempts < max_attempts FOR UPDATE SKIP LOCKED) "
+        f"AND e.seq = d.{fk} RETURNING {d_cols}, {e_cols}"
+    )
+
+
+def _claim_in_one_statement(delivery_id: int) -> Delivery | None:
+    S = Delivery.Status
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.EVENTBUS_LEASE_SECONDS)
+    params = [S.RUNNING.value, lease, delivery_id, S.PENDING.value, S.QUEUED.value]
+    params += [S.RETRYING.value, S.RUNNING.value, now]
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(connection.vendor), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    delivery = _from_row(row)
+    consumer = get_consumer(delivery.consumer)
+    if consumer is not None and not consumer.atomic:
+        longer = now + _lease_for(delivery.queue, atomic=False)
+        if longer > lease:
+            Delivery.objects.filter(pk=delivery.pk).update(lease_until=longer)
+            delivery.lease_until = longer
+    return delivery
+
+
 def _claim(delivery_id: int) -> tuple[str | None, Delivery | None]:
     """Count an attempt, committed on its own. Returns (outcome, None) when there is
     nothing to run, else (None, the claimed delivery with its event)."""
+    if connection.vendor == "postgresql" and settings.EVENTBUS_SINGLE_STATEMENT_CLAIM:
+        delivery = _claim_in_one_statement(delivery_id)
+        if delivery is not None:
+            consumer = get_consumer(delivery.consumer)
+            if consumer is not None and delivery.event.type in consumer.event_types:
+                return None, delivery
+            # Unknown consumer: the slow path below marks it dead, with the reason.
     with transaction.atomic():
         delivery = _locked(delivery_id)
         if delivery is None:
