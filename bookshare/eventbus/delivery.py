@@ -292,10 +292,16 @@ def _still_ours(delivery_id: int, attempt: int) -> str | None:
     """Lock the claimed delivery for recording its outcome. None if it is still this
     attempt's, else why not ("busy": locked elsewhere, "skipped": finished or taken
     over by a later attempt)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_relock_sql(connection.vendor), [delivery_id])
-        row = cursor.fetchone()
-    if row is None:
+    # Locked for a moment by a relay or replay updating it: look again before giving up
+    # (this attempt is claimed; dropping it would leave the delivery to the relay).
+    for pause in (0, *BUSY_RETRY_PAUSES):
+        time.sleep(pause)
+        with connection.cursor() as cursor:
+            cursor.execute(_relock_sql(connection.vendor), [delivery_id])
+            row = cursor.fetchone()
+        if row is not None:
+            break
+    else:
         return "busy"
     status, attempts = row
     if status in (Delivery.Status.DONE, Delivery.Status.DEAD) or attempts != attempt:
