@@ -42,7 +42,8 @@ def user_get_pending(*, user_id) -> User | None:
 
 def verification_code_current(*, user: User) -> VerificationCode | None:
     return (
-        VerificationCode.objects.filter(user=user)
+        # A code counts once it is mailed (the consumer makes it just before the send).
+        VerificationCode.objects.filter(user=user, sent_at__isnull=False)
         .exclude(status=VerificationCode.Status.SUPERSEDED)
         .order_by("-created_at", "-id")
         .first()

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from bookshare.eventbus import publish
+from bookshare.eventbus import idempotency, publish
 
 from . import clock
 from .codes import code_generate, code_hash, code_is_well_formed, code_matches, code_normalize
@@ -90,49 +90,82 @@ def verification_code_request(
 
 # -- sending a code (inside the email consumer) -------------------------------------------
 def verification_code_send(
-    *, user_id: int, event_id: str, requested_at: datetime
+    *, user_id: int, event_id: str, requested_at: datetime, send_key: str | None = None
 ) -> VerificationCode | None:
     """Make a fresh code for the member and email it, at most once per event.
 
-    Runs inside the consumer's transaction: the code row (keyed by the event id) and its
-    `sent_at` commit together with the delivery being marked done. Sends nothing when the
-    event already has its code, a newer request has already been served, or the member
-    is gone or already verified. A failure to send rolls the new code back (and retries).
+    Runs in the email consumer, outside any transaction, in three steps so the SMTP
+    conversation holds no database lock: (1) a short transaction makes the code row
+    (keyed by the event id); (2) the mail goes out through the bus's `call_once` under
+    `send_key` (the delivery's idempotency key), recorded before the send; (3) a second
+    short transaction marks the code sent and retires the member's older codes. A code
+    counts for the member only once it is sent. Sends nothing when the event's code
+    was already sent, a newer request has been served, or the member is gone or
+    already verified. A failed send deletes the unsent code (and the delivery retries);
+    an attempt that died after sending is completed from the record, without a second
+    mail.
     """
     event_uuid = uuid.UUID(str(event_id))
+    key = send_key or f"accounts.verification_code:{event_uuid}"
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
         if user is None or user.is_verified:
             return None
-        if VerificationCode.objects.filter(event_id=event_uuid).exists():
+        code = VerificationCode.objects.filter(event_id=event_uuid).first()
+        if code is not None and code.sent_at is not None:
             return None
         if VerificationCode.objects.filter(user=user, requested_at__gt=requested_at).exists():
             return None
-        now = clock.now()
-        VerificationCode.objects.filter(user=user, status=VerificationCode.Status.ACTIVE).update(
-            status=VerificationCode.Status.SUPERSEDED, finished_at=now
-        )
-        plain = code_generate()
-        code = VerificationCode.objects.create(
-            user=user,
-            event_id=event_uuid,
-            requested_at=requested_at,
-            email=user.email,
-            code_hash=code_hash(salt=str(event_uuid), code=plain),
-            created_at=now,
-            expires_at=now + timedelta(seconds=settings.ACCOUNTS_CODE_TTL_SECONDS),
-        )
-        _email_send(
-            to=user.email,
-            template="accounts/email/verification_code",
-            context={
+        if code is not None and idempotency.completed(key):
+            mailed = True  # an earlier attempt sent it and died before noting that
+        else:
+            mailed = False
+            # A code nobody has seen yet: new, or made by an attempt that never mailed it
+            # (or cannot tell: then this mail, with a new code, replaces that one).
+            now = clock.now()
+            plain = code_generate()
+            fields = {
+                "code_hash": code_hash(salt=str(event_uuid), code=plain),
+                "created_at": now,
+                "expires_at": now + timedelta(seconds=settings.ACCOUNTS_CODE_TTL_SECONDS),
+            }
+            if code is None:
+                code = VerificationCode.objects.create(
+                    user=user,
+                    event_id=event_uuid,
+                    requested_at=requested_at,
+                    email=user.email,
+                    **fields,
+                )
+            else:
+                for name, value in fields.items():
+                    setattr(code, name, value)
+                code.save(update_fields=list(fields))
+            context = {
                 "user": user,
                 "code": plain,
                 "valid_minutes": settings.ACCOUNTS_CODE_TTL_SECONDS // 60,
                 "verify_url": settings.SITE_URL.rstrip("/") + reverse("accounts:verify"),
-            },
-        )
-        code.sent_at = clock.now()
+            }
+    if not mailed:
+        try:
+            idempotency.call_once(
+                key,
+                _email_send,
+                to=user.email,
+                template="accounts/email/verification_code",
+                context=context,
+            )
+        except Exception:
+            VerificationCode.objects.filter(pk=code.pk, sent_at__isnull=True).delete()
+            raise
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        now = clock.now()
+        VerificationCode.objects.filter(
+            user=user, status=VerificationCode.Status.ACTIVE, requested_at__lte=requested_at
+        ).exclude(pk=code.pk).update(status=VerificationCode.Status.SUPERSEDED, finished_at=now)
+        code.sent_at = now
         code.save(update_fields=["sent_at"])
         _record(user=user, kind=VerificationRecord.Kind.SENT, code=code)
     log.info("verification code sent to user %s for event %s", user.pk, event_uuid)
@@ -225,33 +258,44 @@ def password_reset_request(*, users) -> int:
     return len(users)
 
 
-def password_reset_send(*, user_id: int, event_id: str) -> PasswordResetEmail | None:
-    """Email a reset link (made now, never stored), at most once per event."""
+def password_reset_send(
+    *, user_id: int, event_id: str, send_key: str | None = None
+) -> PasswordResetEmail | None:
+    """Email a reset link (made now, never stored), at most once per event.
+
+    Runs outside any transaction: the mail goes out through the bus's `call_once` under
+    `send_key` (recorded before the send), then the sent row (keyed by the event id) is
+    written; an attempt that died after sending is completed without a second mail.
+    """
     event_uuid = uuid.UUID(str(event_id))
+    key = send_key or f"accounts.password_reset:{event_uuid}"
+    if PasswordResetEmail.objects.filter(event_id=event_uuid).exists():
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.has_usable_password() or not user.email:
+        return None
+    path = reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    idempotency.call_once(
+        key,
+        _email_send,
+        to=user.email,
+        template="accounts/email/password_reset",
+        context={
+            "user": user,
+            "reset_url": settings.SITE_URL.rstrip("/") + path,
+            "valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+        },
+    )
     with transaction.atomic():
-        if PasswordResetEmail.objects.filter(event_id=event_uuid).exists():
-            return None
-        user = User.objects.filter(pk=user_id, is_active=True).first()
-        if user is None or not user.has_usable_password() or not user.email:
-            return None
-        path = reverse(
-            "accounts:password_reset_confirm",
-            kwargs={
-                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                "token": default_token_generator.make_token(user),
-            },
-        )
-        _email_send(
-            to=user.email,
-            template="accounts/email/password_reset",
-            context={
-                "user": user,
-                "reset_url": settings.SITE_URL.rstrip("/") + path,
-                "valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
-            },
-        )
-        sent = PasswordResetEmail.objects.create(
-            event_id=event_uuid, user=user, email=user.email, sent_at=clock.now()
+        sent, _ = PasswordResetEmail.objects.get_or_create(
+            event_id=event_uuid,
+            defaults={"user": user, "email": user.email, "sent_at": clock.now()},
         )
     return sent
 

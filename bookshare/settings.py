@@ -361,3 +361,14 @@ LISTS_IMPORT_BATCH_SIZE = env.int("LISTS_IMPORT_BATCH_SIZE", default=200)
 # --- Reactions (likes and reviews) -------------------------------------------------------
 # Reviews per page on a book's page.
 REACTIONS_REVIEWS_PAGE_SIZE = env.int("REACTIONS_REVIEWS_PAGE_SIZE", default=10)
+
+# --- Event bus: metrics and dead-delivery retention (issue 11) ---------------------------
+# /metrics (Prometheus) is open to signed-in staff, and to a scraper sending
+# `Authorization: Bearer <METRICS_TOKEN>` when this is set (empty: staff only).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Dead deliveries (and their events, once nothing else of theirs is unfinished) are
+# deleted this many days after they died; replay them before then.
+EVENTBUS_DEAD_RETENTION_DAYS = env.int("EVENTBUS_DEAD_RETENTION_DAYS", default=90)
+# PostgreSQL: claim a delivery's attempt in one UPDATE … RETURNING statement (false: the
+# portable lock-then-update transaction; kept switchable for bench/events.py).
+EVENTBUS_SINGLE_STATEMENT_CLAIM = env.bool("EVENTBUS_SINGLE_STATEMENT_CLAIM", default=True)

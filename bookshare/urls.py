@@ -13,6 +13,7 @@ urlpatterns = [
     path("", book_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("ops/events/", core_views.event_stats, name="event_stats"),
+    path("metrics", core_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("books.urls")),

@@ -217,3 +217,46 @@ def test_password_reset_stores_no_link():
     password_reset_request(users=[VerifiedUserFactory()])
     event = StoredEvent.objects.get(type="PasswordResetRequested")
     assert set(event.data) == {"user_id"}
+
+
+class LockSpyBackend(BaseEmailBackend):
+    """Records, for each message, whether a database transaction was open."""
+
+    seen: list[bool] = []
+
+    def send_messages(self, messages):
+        from bookshare.eventbus.idempotency import in_transaction
+
+        LockSpyBackend.seen.extend(in_transaction() for _ in messages)
+        return len(messages)
+
+
+def test_codes_and_reset_links_are_mailed_with_no_transaction_open(settings):
+    """The SMTP conversation must not hold the delivery's row locks (issue 11, hole 4)."""
+    settings.EMAIL_BACKEND = "accounts.tests.test_consumers.LockSpyBackend"
+    LockSpyBackend.seen = []
+    user = VerifiedUserFactory()
+    password_reset_request(users=[user])
+    UserFactory()
+    for delivery in Delivery.objects.filter(queue="email"):
+        assert run_delivery(delivery.pk) == "done"
+    assert LockSpyBackend.seen == [False, False]
+
+
+def test_an_attempt_that_died_after_mailing_the_code_is_completed_without_a_second_mail(
+    mailoutbox, monkeypatch
+):
+    user = UserFactory()
+    delivery = code_delivery(user)
+    real_record = __import__("accounts.services", fromlist=["_record"])._record
+
+    def crash_after_the_send(**kwargs):
+        raise RuntimeError("worker died after the mail went out")
+
+    monkeypatch.setattr("accounts.services._record", crash_after_the_send)
+    assert run_delivery(delivery.pk) == "retry"
+    assert len(mailoutbox) == 1
+    monkeypatch.setattr("accounts.services._record", real_record)
+    assert run_delivery(delivery.pk) == "done"
+    assert len(mailoutbox) == 1  # the key recorded the send: not mailed again
+    assert verification_code_check(user=user, code=code_from(mailoutbox[0])).verified

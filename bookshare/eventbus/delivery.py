@@ -100,6 +100,10 @@ def _locked(delivery_id: int) -> Delivery | None:
         row = cursor.fetchone()
     if row is None:
         return None
+    return _from_row(row)
+
+
+def _from_row(row) -> Delivery:
     d = dict(zip(_D_COLUMNS, row[: len(_D_COLUMNS)], strict=True))
     e = dict(zip(_E_COLUMNS, row[len(_D_COLUMNS) :], strict=True))
     event = StoredEvent(
@@ -151,11 +155,19 @@ def _save(delivery: Delivery) -> None:
 def run_delivery(delivery_id: int) -> str:
     """Run a delivery's consumer once, unless it is finished or running elsewhere.
 
-    The consumer's writes and the delivery's new status commit in one transaction, so
-    a repeated message (redelivery, relay, duplicate) finds it done and does nothing.
-    If the consumer raises, that transaction rolls back (its writes with it) and the
-    failure is recorded in a second one. Returns what happened: "done", "retry",
-    "dead", "skipped", "busy" or "missing".
+    First the attempt is claimed and counted in a transaction of its own, committed
+    before the consumer starts: a consumer that kills its process (or a worker killed
+    mid-consumer) has still used an attempt, and once `max_attempts` attempts have been
+    claimed without an outcome the delivery is dead.
+
+    Then, for an ordinary consumer, its writes and the delivery's new status commit in
+    one transaction, so a repeated message (redelivery, relay, duplicate) finds it done
+    and does nothing. A consumer declared with `atomic=False` runs outside any
+    transaction (for SMTP or HTTP calls; see `bookshare.eventbus.idempotency`) and the
+    outcome is recorded after it returns. If the consumer raises, its transaction rolls
+    back and the failure is recorded in another. Returns what happened: "done", "retry",
+    "dead", "skipped", "busy" (locked elsewhere), "running" (an attempt's lease runs)
+    or "missing".
     """
     outcome = _run_delivery_once(delivery_id)
     for pause in BUSY_RETRY_PAUSES:
@@ -166,58 +178,217 @@ def run_delivery(delivery_id: int) -> str:
     return outcome
 
 
-def _run_delivery_once(delivery_id: int) -> str:
-    try:
-        with transaction.atomic():
-            delivery = _locked(delivery_id)
-            if delivery is None:
-                exists = Delivery.objects.filter(pk=delivery_id).exists()
-                return "busy" if exists else "missing"
-            if delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD):
-                return "skipped"
-            delivery.attempts += 1
+def _lease_for(queue: str, *, atomic: bool) -> timedelta:
+    """How long a claimed attempt keeps the relay away.
+
+    An ordinary consumer holds its delivery's row lock while it runs, so a message sent
+    again meanwhile finds it busy and is dropped: the lease is enough. A consumer that
+    runs outside the transaction holds no lock, so its attempt keeps the relay away
+    until the queue's hard time limit, which it cannot outlive.
+    """
+    limit = 0 if atomic else settings.EVENTBUS_QUEUES.get(queue, {}).get("time_limit") or 0
+    return timedelta(seconds=max(settings.EVENTBUS_LEASE_SECONDS, limit))
+
+
+@functools.cache
+def _claim_sql(vendor: str) -> str:
+    """PostgreSQL: claim an attempt in one statement (autocommit), returning the row.
+
+    Matches only a delivery that can simply be claimed now: unfinished, not running
+    under a live lease, attempts left, not locked by anyone. Anything else (finished,
+    running, out of attempts, locked, missing) returns no row and takes the slow path.
+    """
+    q = connection.ops.quote_name
+    d_table, e_table = q(Delivery._meta.db_table), q(StoredEvent._meta.db_table)
+    d_cols = ", ".join(f"d.{q(Delivery._meta.get_field(c).column)}" for c in _D_COLUMNS)
+    e_cols = ", ".join(f"e.{q(StoredEvent._meta.get_field(c).column)}" for c in _E_COLUMNS)
+    fk = q(Delivery._meta.get_field("event").column)
+    return (
+        # Identifiers from model metadata, quoted; values are bound parameters.
+        f"UPDATE {d_table} d SET attempts = d.attempts + 1, status = %s, "  # noqa: S608
+        f"lease_until = %s FROM {e_table} e "
+        f"WHERE d.id = (SELECT id FROM {d_table} WHERE id = %s "
+        "AND (status IN (%s, %s, %s) OR (status = %s AND lease_until <= %s)) "
+        "AND attempts < max_attempts FOR UPDATE SKIP LOCKED) "
+        f"AND e.seq = d.{fk} RETURNING {d_cols}, {e_cols}"
+    )
+
+
+def _claim_in_one_statement(delivery_id: int) -> Delivery | None:
+    S = Delivery.Status
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.EVENTBUS_LEASE_SECONDS)
+    params = [S.RUNNING.value, lease, delivery_id, S.PENDING.value, S.QUEUED.value]
+    params += [S.RETRYING.value, S.RUNNING.value, now]
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(connection.vendor), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    delivery = _from_row(row)
+    consumer = get_consumer(delivery.consumer)
+    if consumer is not None and not consumer.atomic:
+        longer = now + _lease_for(delivery.queue, atomic=False)
+        if longer > lease:
+            Delivery.objects.filter(pk=delivery.pk).update(lease_until=longer)
+            delivery.lease_until = longer
+    return delivery
+
+
+def _claim(delivery_id: int) -> tuple[str | None, Delivery | None]:
+    """Count an attempt, committed on its own. Returns (outcome, None) when there is
+    nothing to run, else (None, the claimed delivery with its event)."""
+    if connection.vendor == "postgresql" and settings.EVENTBUS_SINGLE_STATEMENT_CLAIM:
+        delivery = _claim_in_one_statement(delivery_id)
+        if delivery is not None:
             consumer = get_consumer(delivery.consumer)
-            if consumer is None or delivery.event.type not in consumer.event_types:
-                why = (
-                    "consumer is not registered here"
-                    if consumer is None
-                    else f"consumer no longer takes {delivery.event.type}"
-                )
-                outcome = _finish(delivery, dead=True, error=why)
+            if consumer is not None and delivery.event.type in consumer.event_types:
+                return None, delivery
+            # Unknown consumer: the slow path below marks it dead, with the reason.
+    with transaction.atomic():
+        delivery = _locked(delivery_id)
+        if delivery is None:
+            exists = Delivery.objects.filter(pk=delivery_id).exists()
+            return ("busy" if exists else "missing"), None
+        if delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD):
+            return "skipped", None
+        consumer = get_consumer(delivery.consumer)
+        if consumer is None or delivery.event.type not in consumer.event_types:
+            why = (
+                "consumer is not registered here"
+                if consumer is None
+                else f"consumer no longer takes {delivery.event.type}"
+            )
+            outcome = _finish(delivery, dead=True, error=why)
+            _save(delivery)
+            return outcome, None
+        now = timezone.now()
+        if delivery.status == Delivery.Status.RUNNING and delivery.lease_until > now:
+            # An attempt was claimed and its lease still runs: it is running elsewhere
+            # (a duplicate message), or its process died and the broker put the message
+            # back at once. Either way not now: the relay sends it again once the lease
+            # is over, so a consumer that kills its process is retried a lease later.
+            return "running", None
+        if delivery.attempts >= delivery.max_attempts:
+            # Every attempt was claimed and the last one never reported back: the process
+            # running it died (killed, crashed, or past the queue's hard time limit).
+            previous = f"\nearlier error:\n{delivery.last_error}" if delivery.last_error else ""
+            error = (
+                f"worker lost during attempt {delivery.attempts} of {delivery.max_attempts} "
+                f"(the process died before the consumer finished){previous}"
+            )
+            log.error("delivery %s dead: %s", delivery.pk, error.splitlines()[0])
+            outcome = _finish(delivery, dead=True, error=error[-4000:])
+            _save(delivery)
+            return outcome, None
+        delivery.attempts += 1
+        delivery.status = Delivery.Status.RUNNING
+        delivery.lease_until = now + _lease_for(delivery.queue, atomic=consumer.atomic)
+        _save(delivery)
+    return None, delivery
+
+
+def _still_ours(delivery_id: int, attempt: int) -> str | None:
+    """Lock the claimed delivery for recording its outcome. None if it is still this
+    attempt's, else why not ("busy": locked elsewhere, "skipped": finished or taken
+    over by a later attempt)."""
+    # Locked for a moment by a relay or replay updating it: look again before giving up
+    # (this attempt is claimed; dropping it would leave the delivery to the relay).
+    for pause in (0, *BUSY_RETRY_PAUSES):
+        time.sleep(pause)
+        with connection.cursor() as cursor:
+            cursor.execute(_relock_sql(connection.vendor), [delivery_id])
+            row = cursor.fetchone()
+        if row is not None:
+            break
+    else:
+        return "busy"
+    status, attempts = row
+    if status in (Delivery.Status.DONE, Delivery.Status.DEAD) or attempts != attempt:
+        return "skipped"
+    return None
+
+
+@functools.cache
+def _relock_sql(vendor: str) -> str:
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT {q('status')}, {q('attempts')} FROM "  # noqa: S608 - model metadata
+        f"{q(Delivery._meta.db_table)} WHERE {q('id')} = %s"
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        sql += " FOR UPDATE SKIP LOCKED"
+    return sql
+
+
+class _NotOurs(Exception):
+    def __init__(self, outcome: str):
+        self.outcome = outcome
+
+
+def _run_delivery_once(delivery_id: int) -> str:
+    outcome, delivery = _claim(delivery_id)
+    if delivery is None:
+        return outcome
+    attempt = delivery.attempts
+    consumer = get_consumer(delivery.consumer)
+    event = delivery.event
+    try:
+        with bound(correlation_id=event.correlation_id, causation_id=str(event.id)):
+            payload = load_event(
+                event.type, event.version, event.data, target=consumer.class_for(event.type)
+            )
+            envelope = event.envelope()
+            envelope["delivery"] = {
+                "id": delivery.pk,
+                "consumer": delivery.consumer,
+                "attempt": attempt,
+                "key": delivery_key(event.id, delivery.consumer),
+            }
+            if consumer.atomic:
+                with transaction.atomic():
+                    not_ours = _still_ours(delivery_id, attempt)
+                    if not_ours:
+                        return not_ours
+                    consumer.func(payload, envelope)
+                    outcome = _finish(delivery, dead=False, error=None)
+                    _save(delivery)
+                    return outcome
+            consumer.func(payload, envelope)
+            with transaction.atomic():
+                not_ours = _still_ours(delivery_id, attempt)
+                if not_ours:
+                    return not_ours
+                outcome = _finish(delivery, dead=False, error=None)
                 _save(delivery)
                 return outcome
-            event = delivery.event
-            with bound(correlation_id=event.correlation_id, causation_id=str(event.id)):
-                payload = load_event(
-                    event.type, event.version, event.data, target=consumer.class_for(event.type)
-                )
-                envelope = event.envelope()
-                envelope["delivery"] = {
-                    "id": delivery.pk,
-                    "consumer": delivery.consumer,
-                    "attempt": delivery.attempts,
-                }
-                consumer.func(payload, envelope)
-            outcome = _finish(delivery, dead=False, error=None)
-            _save(delivery)
-            return outcome
     except Exception as exc:
-        return _record_failure(delivery_id, exc)
+        return _record_failure(delivery_id, attempt, exc)
 
 
-def _record_failure(delivery_id: int, exc: Exception) -> str:
+def delivery_key(event_id, consumer_name: str) -> str:
+    """The idempotency key of one consumer's delivery of one event: the same for every
+    attempt, relay and replay of it, different for every other delivery."""
+    return f"{event_id}:{consumer_name}"
+
+
+def _record_failure(delivery_id: int, attempt: int, exc: Exception) -> str:
     error = "".join(traceback.format_exception(exc))[-4000:]
     with transaction.atomic():
         delivery = _locked(delivery_id)
-        if delivery is None or delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD):
+        if (
+            delivery is None
+            or delivery.status in (Delivery.Status.DONE, Delivery.Status.DEAD)
+            or delivery.attempts != attempt
+        ):
             return "busy"  # a duplicate message got to it meanwhile
         with bound(correlation_id=delivery.event.correlation_id, causation_id=None):
             return _note_failure(delivery, exc, error)
 
 
 def _note_failure(delivery: Delivery, exc: Exception, error: str) -> str:
+    """Record a failed attempt (already counted when it was claimed)."""
     retry_in: float | None = None
-    delivery.attempts += 1
     if delivery.attempts >= delivery.max_attempts:
         outcome = _finish(delivery, dead=True, error=error)
         log.error("delivery %s dead after %d attempts: %s", delivery.pk, delivery.attempts, exc)

@@ -48,11 +48,12 @@ class Delivery(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "pending"  # sending to the broker failed; the relay will send it
         QUEUED = "queued", "queued"  # handed to the broker (sent after commit)
+        RUNNING = "running", "running"  # an attempt was claimed (counted) by a worker
         RETRYING = "retrying", "retrying"  # failed; a retry is scheduled
         DONE = "done", "done"
         DEAD = "dead", "dead"  # failed its last attempt; replay to try again
 
-    UNFINISHED = (Status.PENDING, Status.QUEUED, Status.RETRYING)
+    UNFINISHED = (Status.PENDING, Status.QUEUED, Status.RUNNING, Status.RETRYING)
 
     # Indexed by the (event, consumer) unique constraint, whose leading column it is.
     event = models.ForeignKey(
@@ -83,10 +84,34 @@ class Delivery(models.Model):
             models.Index(
                 fields=["lease_until"],
                 name="delivery_unfinished_lease",
-                condition=models.Q(status__in=["pending", "queued", "retrying"]),
+                condition=models.Q(status__in=["pending", "queued", "running", "retrying"]),
             ),
             models.Index(fields=["consumer", "status"], name="delivery_consumer_status"),
         ]
 
     def __str__(self) -> str:
         return f"{self.consumer} ← {self.event_id} ({self.status})"
+
+
+class ExternalCall(models.Model):
+    """A call to another server (SMTP, HTTP) made by a consumer, by idempotency key.
+
+    Written, and committed, before the call is made; marked completed after it. See
+    bookshare/eventbus/idempotency.py.
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    tries = models.PositiveIntegerField(default=0, help_text="times the call was begun")
+    started_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({'completed' if self.completed_at else f'{self.tries} tries'})"
+
+    @property
+    def completed(self) -> bool:
+        return self.completed_at is not None

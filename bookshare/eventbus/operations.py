@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from .models import Delivery, StoredEvent
+from .models import Delivery, ExternalCall, StoredEvent
 from .publisher import dispatch, send_to_broker
 from .registry import get_consumer
 
@@ -18,7 +18,15 @@ log = logging.getLogger(__name__)
 
 
 def relay_once(*, limit: int | None = None) -> int:
-    """Send again every unfinished delivery whose lease has run out. Returns how many.
+    """Send again the unfinished deliveries whose lease has run out. Returns how many.
+
+    A lease that ran out means the delivery's message is lost, *or* still waiting in a
+    queue longer than a lease (a worker down, a large import). Sending it again in the
+    second case would multiply the backlog, round after round. So the relay asks the
+    broker how many messages each queue holds, and re-sends a queue's rows only when
+    that queue has nothing waiting: then any message not yet done is really lost (the
+    broker restarted empty, a worker died holding it). Rows never sent ("pending") are
+    always sent. A queue the broker cannot report on (None) is treated as empty.
 
     Rows are claimed, and marked as sent, inside one transaction before anything goes to
     the broker, so no row is locked after its message is out (a fast worker would find it
@@ -26,12 +34,16 @@ def relay_once(*, limit: int | None = None) -> int:
     UPDATE SKIP LOCKED, so two relays running at once never send the same delivery in
     the same round. What cannot be sent is put back to "pending", due at once.
     """
+    from .stats import queue_depths
+
     limit = limit or settings.EVENTBUS_RELAY_BATCH
     now = timezone.now()
+    waiting = [queue for queue, depth in queue_depths().items() if depth]
     with transaction.atomic():
-        qs = Delivery.objects.filter(status__in=Delivery.UNFINISHED, lease_until__lte=now).order_by(
-            "lease_until"
-        )
+        qs = Delivery.objects.filter(status__in=Delivery.UNFINISHED, lease_until__lte=now)
+        if waiting:
+            qs = qs.filter(Q(status=Delivery.Status.PENDING) | ~Q(queue__in=waiting))
+        qs = qs.order_by("lease_until")
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
         claimed = list(qs.values_list("pk", "queue", "status")[:limit])
@@ -40,9 +52,9 @@ def relay_once(*, limit: int | None = None) -> int:
         pks = [pk for pk, _, _ in claimed]
         lease = now + timedelta(seconds=settings.EVENTBUS_LEASE_SECONDS)
         Delivery.objects.filter(pk__in=pks).update(lease_until=lease, resends=F("resends") + 1)
-        Delivery.objects.filter(pk__in=pks, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.QUEUED
-        )
+        Delivery.objects.filter(
+            pk__in=pks, status__in=(Delivery.Status.PENDING, Delivery.Status.RUNNING)
+        ).update(status=Delivery.Status.QUEUED)
     items = [(pk, queue) for pk, queue, _ in claimed]
     sent = set(send_to_broker(items))
     unsent = [pk for pk in pks if pk not in sent]
@@ -119,10 +131,31 @@ def replay_for_consumer(
         return replay(Delivery.objects.filter(consumer=consumer_name, event__in=events))
 
 
-def cleanup(*, older_than_days: int | None = None, batch: int = 1000) -> int:
-    """Delete events older than the retention whose every delivery is done."""
+def cleanup(
+    *, older_than_days: int | None = None, dead_days: int | None = None, batch: int = 1000
+) -> int:
+    """Delete what is past its retention. Returns how many events were deleted.
+
+    Dead deliveries that died more than EVENTBUS_DEAD_RETENTION_DAYS ago go first (replay
+    them before then); then every event older than EVENTBUS_RETENTION_DAYS whose
+    remaining deliveries are all done (or that has none left), with its deliveries; and
+    completed external-call records as old as that.
+    """
     days = settings.EVENTBUS_RETENTION_DAYS if older_than_days is None else older_than_days
-    cutoff = timezone.now() - timedelta(days=days)
+    dead_days = settings.EVENTBUS_DEAD_RETENTION_DAYS if dead_days is None else dead_days
+    now = timezone.now()
+    cutoff = now - timedelta(days=days)
+    dead_cutoff = now - timedelta(days=dead_days)
+    while True:
+        ids = list(
+            Delivery.objects.filter(
+                status=Delivery.Status.DEAD, finished_at__lt=dead_cutoff
+            ).values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            break
+        Delivery.objects.filter(pk__in=ids, status=Delivery.Status.DEAD).delete()
+    ExternalCall.objects.filter(completed_at__lt=cutoff).delete()
     unfinished = Delivery.objects.filter(event=OuterRef("pk")).filter(
         ~Q(status=Delivery.Status.DONE)
     )

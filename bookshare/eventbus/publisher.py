@@ -157,6 +157,18 @@ def reset_broker_cooldown() -> None:
         _broker_down_until = 0.0
 
 
+def time_limits(queue: str) -> dict:
+    """The queue's soft and hard time limits (settings.EVENTBUS_QUEUES), for apply_async.
+
+    Every deliver message carries them (first sends, relay re-sends, retries), so the
+    worker enforces them whatever its own defaults. Past the soft limit the consumer
+    gets SoftTimeLimitExceeded: an ordinary failure, retried with backoff. Past the hard
+    limit the pool process is replaced: a lost attempt, counted like a crash.
+    """
+    options = settings.EVENTBUS_QUEUES.get(queue) or {}
+    return {name: options[name] for name in ("soft_time_limit", "time_limit") if options.get(name)}
+
+
 def send_to_broker(items: Iterable[tuple[int, str]], *, countdown: float | None = None) -> list:
     """Send delivery ids to their queues over one connection; return the ids sent.
 
@@ -185,6 +197,7 @@ def send_to_broker(items: Iterable[tuple[int, str]], *, countdown: float | None 
                     countdown=countdown,
                     producer=producer,
                     retry=False,
+                    **time_limits(queue),
                 )
                 sent.append(delivery_id)
     except Exception as exc:

@@ -48,6 +48,8 @@ class Consumer:
     queue: str
     func: Callable
     max_attempts: int
+    # False: run outside the delivery's transaction (for SMTP/HTTP; see idempotency.py).
+    atomic: bool = True
 
     @property
     def event_types(self) -> tuple[str, ...]:
@@ -70,6 +72,7 @@ def consumer(
     queue: str,
     name: str | None = None,
     max_attempts: int | None = None,
+    atomic: bool = True,
 ) -> Callable:
     """Subscribe the decorated `func(event, envelope)` to one or more event classes.
 
@@ -107,6 +110,7 @@ def consumer(
                 queue=queue,
                 func=func,
                 max_attempts=max_attempts or settings.EVENTBUS_MAX_ATTEMPTS,
+                atomic=atomic,
             )
         )
         return func

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -37,6 +38,8 @@ class Stats:
     published_last_hour: dict[str, int]
     queue_depths: dict[str, int | None] = field(default_factory=dict)
     oldest_unsent_s: float | None = None
+    dead: int = 0  # dead deliveries kept (until EVENTBUS_DEAD_RETENTION_DAYS)
+    oldest_dead_s: float | None = None  # how long ago the oldest of them died
 
 
 def percentile(sorted_values: list[int], q: float) -> int | None:
@@ -100,7 +103,12 @@ def collect(*, with_queues: bool = True) -> Stats:
     oldest_unsent = Delivery.objects.filter(status=Delivery.Status.PENDING).aggregate(
         m=Min("created_at")
     )["m"]
+    dead = Delivery.objects.filter(status=Delivery.Status.DEAD).aggregate(
+        n=Count("id"), first=Min("finished_at")
+    )
     return Stats(
+        dead=dead["n"],
+        oldest_dead_s=(now - dead["first"]).total_seconds() if dead["first"] else None,
         rows=rows,
         published_by_type=published,
         published_last_hour=published_hour,
@@ -110,11 +118,15 @@ def collect(*, with_queues: bool = True) -> Stats:
 
 
 def queue_depths() -> dict[str, int | None]:
-    """Messages waiting in each queue (None where the broker cannot say or is down)."""
+    """Messages waiting in each queue (None where the broker cannot say or is down).
+
+    Ready messages only: ones a worker holds unacknowledged (prefetched, running) are
+    not counted, on any broker.
+    """
     from bookshare.celery import app
 
     depths: dict[str, int | None] = {}
-    if settings.BROKER_IS_FILESYSTEM:
+    if str(app.conf.broker_url or "").startswith("filesystem"):
         from pathlib import Path
 
         folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
@@ -129,12 +141,108 @@ def queue_depths() -> dict[str, int | None]:
     try:
         with app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1, timeout=settings.EVENTBUS_BROKER_TIMEOUT)
-            channel = conn.default_channel
             for queue in queue_names():
+                # A channel per queue: on AMQP, asking about a queue that does not exist
+                # (yet) closes the channel it was asked on.
+                channel = conn.channel()
                 try:
                     depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
                 except Exception:
-                    depths[queue] = 0
+                    depths[queue] = 0  # never declared: nothing waiting
+                finally:
+                    with contextlib.suppress(Exception):  # closed by the broker already
+                        channel.close()
     except Exception:
         depths = dict.fromkeys(queue_names())
     return depths
+
+
+# -- the last hour, for the staff page's charts ------------------------------------------
+CHART_BUCKETS = 12  # five-minute columns over the last hour
+CHART_SAMPLE = 20000  # newest finished deliveries read for the latency chart
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    value: float
+    label: str  # e.g. "20:05–20:10: 12"
+
+
+@dataclass
+class Chart:
+    title: str
+    unit: str
+    bars: list[Bar]
+    maximum: float
+    width: int = 240
+    height: int = 80
+
+    @property
+    def total(self) -> float:
+        return sum(b.value for b in self.bars)
+
+
+def _chart(title: str, unit: str, values: list[float], starts: list) -> Chart:
+    width, height, gap = 240, 80, 2
+    top = max(values) if values and max(values) > 0 else 1
+    step = width / len(values)
+    bars = []
+    for i, (value, start) in enumerate(zip(values, starts, strict=True)):
+        h = round(height * value / top, 1) if value else 0
+        end = start + timedelta(minutes=60 // CHART_BUCKETS)
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        bars.append(
+            Bar(
+                x=round(i * step + gap / 2, 1),
+                y=round(height - h, 1),
+                width=round(step - gap, 1),
+                height=h,
+                value=value,
+                label=f"{start:%H:%M}–{end:%H:%M}: {shown} {unit}",
+            )
+        )
+    return Chart(title=title, unit=unit, bars=bars, maximum=max(values) if values else 0)
+
+
+def last_hour_charts(now=None) -> list[Chart]:
+    """Published events, deliveries done, failures and p95 latency per five minutes."""
+    now = now or timezone.now()
+    span = timedelta(minutes=60 // CHART_BUCKETS)
+    start = now - span * CHART_BUCKETS
+    starts = [start + span * i for i in range(CHART_BUCKETS)]
+
+    def column(moment) -> int:
+        return min(CHART_BUCKETS - 1, max(0, int((moment - start) / span)))
+
+    published = [0] * CHART_BUCKETS
+    for occurred in StoredEvent.objects.filter(occurred_at__gte=start).values_list(
+        "occurred_at", flat=True
+    )[:CHART_SAMPLE]:
+        published[column(occurred)] += 1
+    done = [0] * CHART_BUCKETS
+    dead = [0] * CHART_BUCKETS
+    latencies: list[list[int]] = [[] for _ in range(CHART_BUCKETS)]
+    finished = (
+        Delivery.objects.filter(finished_at__gte=start)
+        .order_by("-finished_at")
+        .values_list("finished_at", "status", "latency_ms")[:CHART_SAMPLE]
+    )
+    for finished_at, status, latency in finished:
+        i = column(finished_at)
+        if status == Delivery.Status.DEAD:
+            dead[i] += 1
+        else:
+            done[i] += 1
+            if latency is not None:
+                latencies[i].append(latency)
+    p95 = [percentile(sorted(v), 0.95) or 0 for v in latencies]
+    return [
+        _chart("Events published", "events", published, starts),
+        _chart("Deliveries done", "deliveries", done, starts),
+        _chart("Deliveries dead", "deliveries", dead, starts),
+        _chart("Latency p95", "ms", p95, starts),
+    ]

@@ -25,6 +25,7 @@ def no_broker(monkeypatch):
     monkeypatch.setattr(
         operations, "send_to_broker", lambda items, countdown=None: [pk for pk, _ in items]
     )
+    monkeypatch.setattr("bookshare.eventbus.stats.queue_depths", dict)  # queues empty
 
 
 def test_stats_lists_counts_and_latency_per_consumer():
@@ -105,3 +106,20 @@ def test_cleanup_command_respects_the_days_option():
 def test_consumers_lists_the_registry():
     out = run("consumers")
     assert "test.fan.email" in out and "email" in out
+
+
+def test_stats_says_how_many_deliveries_are_dead_and_since_when():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .factories import DeliveryFactory
+
+    out = StringIO()
+    call_command("events", "stats", stdout=out)
+    assert "dead deliveries: none" in out.getvalue()
+    DeliveryFactory(status="dead", finished_at=timezone.now() - timedelta(days=3, hours=1))
+    DeliveryFactory(status="dead", finished_at=timezone.now())
+    out = StringIO()
+    call_command("events", "stats", stdout=out)
+    assert "dead deliveries: 2, the oldest died 3.0 days ago" in out.getvalue()

@@ -187,3 +187,51 @@ def test_a_consumer_refuses_an_unknown_queue_or_no_event():
         consumer(DoorOpened, queue="nowhere")
     with pytest.raises(TypeError):
         consumer(queue="default")
+
+
+def test_the_attempt_is_counted_before_the_consumer_runs(monkeypatch):
+    seen = {}
+    from bookshare.eventbus import registry
+
+    consumer = registry.get_consumer("test.ping")
+    original = consumer.func
+
+    def spy(event, envelope):
+        # The claim (attempt counted, status running) was written before the consumer ran.
+        row = Delivery.objects.values("attempts", "status").get(pk=envelope["delivery"]["id"])
+        seen.update(row, key=envelope["delivery"]["key"])
+        return original(event, envelope)
+
+    object.__setattr__(consumer, "func", spy)
+    try:
+        d = DeliveryFactory(event__data={"key": "counted"})
+        assert run_delivery(d.pk) == "done"
+    finally:
+        object.__setattr__(consumer, "func", original)
+    assert seen["attempts"] == 1 and seen["status"] == "running"
+    assert seen["key"] == f"{d.event.id}:test.ping"
+
+
+def test_a_message_for_a_running_delivery_under_its_lease_is_dropped():
+    future = timezone.now() + timedelta(minutes=2)
+    d = DeliveryFactory(status="running", attempts=1, lease_until=future)
+    assert run_delivery(d.pk) == "running"
+    d.refresh_from_db()
+    assert d.attempts == 1 and not Effect.objects.exists()
+
+
+def test_a_running_delivery_whose_lease_ran_out_is_claimed_again():
+    past = timezone.now() - timedelta(seconds=1)
+    d = DeliveryFactory(status="running", attempts=1, lease_until=past, event__data={"key": "k"})
+    assert run_delivery(d.pk) == "done"
+    d.refresh_from_db()
+    assert d.attempts == 2
+
+
+def test_a_delivery_whose_every_attempt_was_lost_is_dead_with_the_reason():
+    past = timezone.now() - timedelta(seconds=1)
+    d = DeliveryFactory(status="running", attempts=3, max_attempts=3, lease_until=past)
+    assert run_delivery(d.pk) == "dead"
+    d.refresh_from_db()
+    assert d.status == "dead" and "worker lost during attempt 3 of 3" in d.last_error
+    assert not Effect.objects.exists()

@@ -23,7 +23,25 @@ def sent(monkeypatch):
         return [pk for pk, _ in items]
 
     monkeypatch.setattr(operations, "send_to_broker", record)
+    monkeypatch.setattr("bookshare.eventbus.stats.queue_depths", dict)  # queues empty
     return calls
+
+
+def test_relay_leaves_a_queue_with_messages_waiting_but_sends_what_was_never_sent(
+    sent, monkeypatch
+):
+    past = timezone.now() - timedelta(seconds=1)
+    waiting = DeliveryFactory(status="queued", queue="search", lease_until=past)
+    unsent = DeliveryFactory(status="pending", queue="search", lease_until=past)
+    lost = DeliveryFactory(status="queued", queue="default", lease_until=past)
+    monkeypatch.setattr(
+        "bookshare.eventbus.stats.queue_depths", lambda: {"search": 3, "default": 0}
+    )
+    assert relay_once() == 2
+    assert sorted(sent) == sorted([unsent.pk, lost.pk])
+    monkeypatch.setattr("bookshare.eventbus.stats.queue_depths", lambda: {"search": 0})
+    assert relay_once() == 1
+    assert sent[-1] == waiting.pk
 
 
 def test_relay_sends_only_unfinished_deliveries_whose_lease_ran_out(sent):
@@ -91,3 +109,31 @@ def test_cleanup_deletes_only_old_fully_done_events():
     DeliveryFactory(event=fresh, status="done")
     assert cleanup(older_than_days=30) == 1
     assert set(StoredEvent.objects.values_list("pk", flat=True)) == {dead_old.pk, fresh.pk}
+
+
+def test_dead_deliveries_go_after_their_own_retention_and_take_their_events(settings):
+    settings.EVENTBUS_DEAD_RETENTION_DAYS = 60
+    now = timezone.now()
+    long_dead = DeliveryFactory(
+        status="dead",
+        finished_at=now - timedelta(days=61),
+        event__occurred_at=now - timedelta(days=62),
+    )
+    # An old event with a long-dead delivery and a done one: both go.
+    mixed_event = StoredEventFactory(occurred_at=now - timedelta(days=70))
+    DeliveryFactory(event=mixed_event, status="done")
+    DeliveryFactory(
+        event=mixed_event,
+        consumer="test.flaky",
+        status="dead",
+        finished_at=now - timedelta(days=65),
+    )
+    recently_dead = DeliveryFactory(
+        status="dead",
+        finished_at=now - timedelta(days=59),
+        event__occurred_at=now - timedelta(days=62),
+    )
+    assert cleanup() == 2
+    assert not Delivery.objects.filter(pk=long_dead.pk).exists()
+    assert not StoredEvent.objects.filter(pk__in=[long_dead.event_id, mixed_event.pk]).exists()
+    assert Delivery.objects.filter(pk=recently_dead.pk).exists()  # still there to replay

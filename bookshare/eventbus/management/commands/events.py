@@ -6,6 +6,7 @@ import json
 import time
 from datetime import datetime
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -59,6 +60,7 @@ class Command(BaseCommand):
 
         cl = sub.add_parser("cleanup", help="delete finished events past the retention")
         cl.add_argument("--days", type=int, help="override EVENTBUS_RETENTION_DAYS")
+        cl.add_argument("--dead-days", type=int, help="override EVENTBUS_DEAD_RETENTION_DAYS")
 
         sub.add_parser("consumers", help="list registered consumers")
 
@@ -144,6 +146,18 @@ class Command(BaseCommand):
         self.stdout.write(
             "oldest unsent delivery: " + (f"{oldest:.1f}s" if oldest is not None else "none")
         )
+        if stats.dead:
+            age = (
+                f"the oldest died {stats.oldest_dead_s / 86400:.1f} days ago"
+                if stats.oldest_dead_s is not None
+                else "age unknown"
+            )
+            self.stdout.write(
+                f"dead deliveries: {stats.dead}, {age} "
+                f"(deleted after {settings.EVENTBUS_DEAD_RETENTION_DAYS} days; replay first)"
+            )
+        else:
+            self.stdout.write("dead deliveries: none")
 
     def do_tail(self, *, event_type, limit, timeout, interval, **_):
         last = StoredEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
@@ -171,8 +185,8 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             return
 
-    def do_cleanup(self, *, days, **_):
-        n = cleanup(older_than_days=days)
+    def do_cleanup(self, *, days, dead_days, **_):
+        n = cleanup(older_than_days=days, dead_days=dead_days)
         self.stdout.write(f"deleted {n} finished events")
 
     def do_consumers(self, **_):

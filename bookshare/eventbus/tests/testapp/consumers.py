@@ -1,10 +1,13 @@
+import os
 import pathlib
+import signal
 import time
 
 from bookshare.eventbus import consumer
 
 from .events import (
     BackendProbed,
+    Crashed,
     DoorClosed,
     DoorOpened,
     FannedOut,
@@ -85,3 +88,15 @@ def on_door(event: DoorOpened | DoorClosed, envelope: dict) -> None:
     """One consumer for two event types (one delivery per event, one name)."""
     verb = "opened" if isinstance(event, DoorOpened) else "closed"
     Effect.objects.create(consumer="door", key=f"{verb}:{event.key}:{envelope['type']}")
+
+
+@consumer(Crashed, queue="default", name="test.crash", max_attempts=3)
+def on_crash(event: Crashed, envelope: dict) -> None:
+    """Notes that it started, then kills its own process (or hangs, for a test to kill)."""
+    with open(event.log, "a") as log:
+        log.write(f"attempt {envelope['delivery']['attempt']}\n")
+    if event.sleep:
+        time.sleep(event.sleep)
+    else:
+        os.kill(os.getpid(), signal.SIGKILL)
+    Effect.objects.create(consumer="crash", key=event.key)

@@ -92,3 +92,15 @@ class DoorOpened(Event):
 class DoorClosed(Event):
     event_type = "test.DoorClosed"
     key: str
+
+
+@event
+class Crashed(Event):
+    """Asks a consumer to kill the process running it (a poison message)."""
+
+    event_type = "test.Crashed"
+    source = "tests"
+
+    key: str
+    log: str  # a file the consumer appends a line to each time it starts
+    sleep: float = 0.0  # > 0: hang this long instead of killing itself
