@@ -350,3 +350,11 @@ BOOKS_PAGE_SIZE = env.int("BOOKS_PAGE_SIZE", default=20)
 BOOKS_SIMILAR_COUNT = env.int("BOOKS_SIMILAR_COUNT", default=8)
 # Largest cover image a member may upload, in bytes.
 BOOKS_COVER_MAX_BYTES = env.int("BOOKS_COVER_MAX_BYTES", default=2 * 1024 * 1024)
+
+# --- Notifications ------------------------------------------------------------------------
+# The daily digest email (see docs/notifications.md): once a day, on the `mail` queue.
+CELERY_TASK_ROUTES["notifications.send_digests"] = {"queue": "mail"}
+CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
+    "task": "notifications.send_digests",
+    "schedule": env.int("NOTIFICATIONS_DIGEST_INTERVAL", default=60 * 60 * 24),
+}

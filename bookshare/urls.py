@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("books.urls")),
     path("", include("exchanges.urls")),
+    path("", include("notifications.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,12 @@
+from django import template
+
+from ..selectors import unread_count
+
+register = template.Library()
+
+
+@register.inclusion_tag("notifications/_bell.html", takes_context=True)
+def notification_bell(context):
+    """The bell in the header (signed-in members only): one COUNT query."""
+    user = context["request"].user
+    return {"user": user, "unread": unread_count(user=user) if user.is_authenticated else 0}
