@@ -186,3 +186,14 @@ def test_unsubscribe_all_from_a_digest():
     member = UserFactory()
     services.unsubscribe(user_id=member.pk, kind="all")
     assert set(services.preferences_for(user=member).values()) == {"site"}
+
+
+def test_digest_is_a_beat_task_on_the_mail_queue():
+    from django.conf import settings
+
+    from notifications.tasks import send_digests
+
+    entry = settings.CELERY_BEAT_SCHEDULE["notifications-daily-digest"]
+    assert entry["task"] == send_digests.name
+    assert settings.CELERY_TASK_ROUTES[send_digests.name] == {"queue": "mail"}
+    assert "mail" in settings.EVENTBUS_WORKERS["mail"]["queues"]
