@@ -25,7 +25,7 @@ def _waiting_on_a_lock() -> int:
         return cursor.fetchone()[0]
 
 
-def test_concurrent_accepts_accept_exactly_one():
+def test_concurrent_accepts_accept_exactly_one(settled_bus):
     require_postgres()
     post = BookPostFactory()
     first = services.request_create(requester=UserFactory(), post=post)
@@ -75,7 +75,7 @@ def test_concurrent_accepts_accept_exactly_one():
     assert post.status == BookPost.Status.RESERVED
 
 
-def test_holder_constraint_is_a_backstop():
+def test_holder_constraint_is_a_backstop(settled_bus):
     """Even bypassing the services, the database refuses two holders for one post."""
     require_postgres()
     from django.db import IntegrityError

@@ -15,6 +15,8 @@ from exchanges import services as ex
 from notifications.models import EmailSent, Kind, Notification
 from reactions.events import PostLiked
 
+from .conftest import settle
+
 pytestmark = [pytest.mark.flow, pytest.mark.django_db(transaction=True)]
 
 
@@ -29,7 +31,7 @@ def wait_for(recipient, kind, count=1):
     )
 
 
-def test_every_exchange_notification_from_a_real_worker(bus_worker):
+def test_every_exchange_notification_from_a_real_worker(settled_bus):
     post = BookPostFactory()
     owner = post.owner
     asker, other = UserFactory(), UserFactory()
@@ -52,7 +54,7 @@ def test_every_exchange_notification_from_a_real_worker(bus_worker):
     assert not Notification.objects.filter(recipient=owner, actor=owner).exists()
 
 
-def test_loan_return_and_cancel_notifications(bus_worker):
+def test_loan_return_and_cancel_notifications(settled_bus):
     post = BookPostFactory(offer=BookPost.Offer.LEND)
     owner, asker = post.owner, UserFactory()
     req = ex.request_create(requester=asker, post=post)
@@ -68,7 +70,7 @@ def test_loan_return_and_cancel_notifications(bus_worker):
     assert wait_for(owner, Kind.REQUEST_CANCELLED).actor == again.requester
 
 
-def test_likes_from_the_reactions_contract_group(bus_worker):
+def test_likes_from_the_reactions_contract_group(settled_bus):
     post = BookPostFactory()
     fans = UserFactory.create_batch(3)
     for i, fan in enumerate(fans):
@@ -118,7 +120,7 @@ def mail_worker(django_db_setup, django_db_blocker, smtp_server):
     worker.stop()
 
 
-def test_copy_requested_email_through_the_mail_queue(mail_worker, smtp_server):
+def test_copy_requested_email_through_the_mail_queue(settled_bus, mail_worker, smtp_server):
     smtp_server.clear()
     post = BookPostFactory()
     asker = UserFactory()
@@ -134,3 +136,4 @@ def test_copy_requested_email_through_the_mail_queue(mail_worker, smtp_server):
     assert "/notifications/unsubscribe/" in unsubscribe
     assert received.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert EmailSent.objects.filter(recipient=post.owner, kind=Kind.COPY_REQUESTED).count() == 1
+    settle(skip_queues=("email",))
