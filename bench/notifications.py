@@ -136,7 +136,9 @@ def page(member_id: int, count: int, requests: int = 200) -> dict:
             ],
             batch_size=2000,
         )
-    client = Client()
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE notifications_notification")
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
     for _ in range(10):
         assert client.get("/notifications/").status_code == 200

@@ -93,7 +93,7 @@ class Notification(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["recipient", "-updated_at"], name="notification_recent"),
+            models.Index(fields=["recipient", "-updated_at", "-id"], name="notification_recent"),
             models.Index(
                 fields=["recipient"],
                 condition=Q(read_at__isnull=True),

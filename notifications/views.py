@@ -16,10 +16,11 @@ from .models import Kind
 @login_required
 def notification_list(request):
     page_obj = paginate(request, selectors.notifications_for(user=request.user))
+    unread = selectors.unread_count(user=request.user)
     return render(
         request,
         "notifications/list.html",
-        {"page_obj": page_obj, "unread": selectors.unread_count(user=request.user)},
+        {"page_obj": page_obj, "unread": unread, "unread_count": unread},
     )
 
 
