@@ -1,12 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from books.views import paginate
+from books.views import page_size
 
 from . import selectors, services
 from .forms import PreferencesForm
@@ -15,8 +16,11 @@ from .models import Kind
 
 @login_required
 def notification_list(request):
-    page_obj = paginate(request, selectors.notifications_for(user=request.user))
-    unread = selectors.unread_count(user=request.user)
+    counts = selectors.counts_for(user=request.user)
+    paginator = Paginator(selectors.notifications_for(user=request.user), page_size())
+    paginator.count = counts["total"]  # known already: no second COUNT
+    page_obj = paginator.get_page(request.GET.get("page", "1")[:12])
+    unread = counts["unread"]
     return render(
         request,
         "notifications/list.html",
