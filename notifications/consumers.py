@@ -1,6 +1,7 @@
 """Notifications from other apps' events: in the site (`notifications` queue) and by
 email at once (`mail` queue, its own worker). Both route the same way (routing.py)."""
 
+from books.events import BookPostCreated
 from bookshare.eventbus import consumer
 from exchanges import events as ex
 from reactions.events import PostLiked
@@ -18,6 +19,7 @@ EVENTS = (
     ex.LoanReturned,
     ex.RequestMessagePosted,
     PostLiked,
+    BookPostCreated,  # the wishlist alert (needs the lists app's ListItem)
 )
 
 

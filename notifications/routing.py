@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from django.apps import apps
+
+from books.events import BookPostCreated
 from exchanges import events as ex
 from reactions.events import PostLiked
 
@@ -80,6 +83,8 @@ def _route(event) -> list[Target]:
                 request_id=event.request_id,
             )
         ]
+    if isinstance(event, BookPostCreated):
+        return wishlist_targets(event)
     if isinstance(event, PostLiked):
         return [
             Target(
@@ -92,3 +97,48 @@ def _route(event) -> list[Target]:
             )
         ]
     return []
+
+
+WISHLIST_BATCH = 2000
+
+
+def _list_item_model():
+    """The lists app's ListItem, or None while that app has no such model yet."""
+    try:
+        return apps.get_model("lists", "ListItem")
+    except LookupError:
+        return None
+
+
+def wishlist_targets(event: BookPostCreated) -> list[Target]:
+    """Everyone with the posted book on their Want to read list, except the poster.
+
+    The member is told about their own list, so a private list reveals nothing to anyone
+    else. Reads member ids in primary-key batches (no large OFFSETs); notify() then
+    writes in batches of its own.
+    """
+    ListItem = _list_item_model()
+    if ListItem is None:
+        return []
+    items = ListItem.objects.filter(book_id=event.book_id, status="want_to_read").exclude(
+        owner_id=event.owner_id
+    )
+    targets: list[Target] = []
+    last = 0
+    while True:
+        batch = list(
+            items.filter(pk__gt=last).order_by("pk").values_list("pk", "owner_id")[:WISHLIST_BATCH]
+        )
+        if not batch:
+            return targets
+        last = batch[-1][0]
+        targets.extend(
+            Target(
+                recipient_id=owner_id,
+                kind=Kind.WISHLIST_POSTED,
+                actor_id=event.owner_id,
+                book_id=event.book_id,
+                post_id=event.post_id,
+            )
+            for _pk, owner_id in batch
+        )
