@@ -5,17 +5,15 @@ import pytest
 
 @pytest.fixture(scope="session")
 def bus_worker(django_db_setup):
-    """One real Celery worker on every queue but `email` and `mail`, for flow tests
-    (transactional_db).
+    """One real Celery worker on every queue but `email`, for flow tests (transactional_db).
 
-    As in production, email and mail have workers of their own: tests that need mail
-    start one with an SMTP server of their own (see accounts' and notifications' flow
-    tests), and no other worker takes their messages meanwhile.
+    As in production, email has a worker of its own: tests that need mail start one
+    with an SMTP server of their own (see accounts' flow tests).
     """
     from bookshare.testing.worker import ALL_QUEUES, Worker, purge_broker
 
     purge_broker()
-    queues = ",".join(q for q in ALL_QUEUES.split(",") if q not in ("email", "mail"))
+    queues = ",".join(q for q in ALL_QUEUES.split(",") if q != "email")
     worker = Worker(queues=queues, name="session").start()
     yield worker
     worker.stop()

@@ -1,7 +1,7 @@
 import pytest
 
 
-def settle(*, skip_queues=("email", "mail")) -> None:
+def settle(*, skip_queues=("email",)) -> None:
     """Wait until the workers have finished every delivery the test caused, so the
     transactional test's TRUNCATE never races a worker still writing."""
     from bookshare.eventbus.models import Delivery

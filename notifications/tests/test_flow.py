@@ -10,7 +10,6 @@ from books.models import BookPost
 from books.tests.factories import BookPostFactory, UserFactory
 from bookshare.testing import Worker, publish_committed, wait_until
 from bookshare.testing.services import free_port
-from bookshare.testing.worker import group_queues, purge_broker
 from exchanges import services as ex
 from notifications.models import EmailSent, Kind, Notification
 from reactions.events import PostLiked
@@ -110,17 +109,23 @@ def smtp_server():
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def mail_worker(django_db_setup, django_db_blocker, smtp_server):
-    purge_broker()
+@pytest.fixture
+def smtp_bus(bus_worker, smtp_server):
+    """The session worker serves `mail` too, with the test settings' in-memory mail. For
+    this test a worker on the same queues sends through the SMTP server instead; the
+    session worker is stopped meanwhile (so nothing else takes the mail) and restarted."""
+    bus_worker.stop()
     worker = Worker(
-        queues=group_queues("mail"), env={"EMAIL_URL": smtp_server.url}, name="mail"
+        queues=bus_worker.queues, env={"EMAIL_URL": smtp_server.url}, name="mail-smtp"
     ).start()
     yield worker
+    settle(skip_queues=("email",))
     worker.stop()
+    bus_worker.log.write_text("")  # so start() waits for the new process to be ready
+    bus_worker.start()
 
 
-def test_copy_requested_email_through_the_mail_queue(settled_bus, mail_worker, smtp_server):
+def test_copy_requested_email_through_the_mail_queue(smtp_bus, smtp_server):
     smtp_server.clear()
     post = BookPostFactory()
     asker = UserFactory()
@@ -136,4 +141,3 @@ def test_copy_requested_email_through_the_mail_queue(settled_bus, mail_worker, s
     assert "/notifications/unsubscribe/" in unsubscribe
     assert received.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert EmailSent.objects.filter(recipient=post.owner, kind=Kind.COPY_REQUESTED).count() == 1
-    settle(skip_queues=("email",))
