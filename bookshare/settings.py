@@ -351,6 +351,10 @@ BOOKS_SIMILAR_COUNT = env.int("BOOKS_SIMILAR_COUNT", default=8)
 # Largest cover image a member may upload, in bytes.
 BOOKS_COVER_MAX_BYTES = env.int("BOOKS_COVER_MAX_BYTES", default=2 * 1024 * 1024)
 
+# --- Reactions (likes and reviews) -------------------------------------------------------
+# Reviews per page on a book's page.
+REACTIONS_REVIEWS_PAGE_SIZE = env.int("REACTIONS_REVIEWS_PAGE_SIZE", default=10)
+
 # --- Notifications ------------------------------------------------------------------------
 # The daily digest email (see docs/notifications.md): once a day, on the `mail` queue.
 CELERY_TASK_ROUTES["notifications.send_digests"] = {"queue": "mail"}
