@@ -20,7 +20,7 @@ def seed_links(*, stdout, style):
     ada, ben, chloe = members["ada"], members["ben"], members["chloe"]
     made = 0
     if not CopyRequest.objects.filter(requester=ada, owner=ben).exists():
-        post = BookPost.objects.filter(owner=ben, status="available").order_by("id").first()
+        post = BookPost.objects.filter(owner=ben, status="available").order_by("-id").first()
         if post is not None:
             req = services.request_create(
                 requester=ada, post=post, message="Hello! Could I pick this up on Saturday?"
@@ -32,7 +32,7 @@ def seed_links(*, stdout, style):
     if not CopyRequest.objects.filter(requester=ben, owner=chloe).exists():
         post = (
             BookPost.objects.filter(owner=chloe, status="available", offer="give")
-            .order_by("id")
+            .order_by("-id")  # the newest: other demos sample the oldest available posts
             .first()
         )
         if post is not None:
