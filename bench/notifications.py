@@ -11,8 +11,8 @@
    the p50 of an empty signed-in list page (`/requests/mine/`) in the same run.
 
 Not measured yet: the time for the wishlist alert to reach 2,000 members through a real
-worker after a post, with the `email` queue's code-arrival p95 at the same time. That
-needs the lists app's Want to read lists (not on main when this was written).
+worker after a post, with the `email` queue's code-arrival p95 at the same time (the
+lists app landed on main too late for this run).
 
 Needs PostgreSQL and Redis: database bs_ex_bench and Redis DB 15 unless DATABASE_URL /
 CELERY_BROKER_URL say otherwise. The database is created and migrated if missing.
