@@ -140,4 +140,11 @@ def test_copy_requested_email_through_the_mail_queue(smtp_bus, smtp_server):
     unsubscribe = received.message["List-Unsubscribe"].strip("<>")
     assert "/notifications/unsubscribe/" in unsubscribe
     assert received.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert EmailSent.objects.filter(recipient=post.owner, kind=Kind.COPY_REQUESTED).count() == 1
+    # the row commits with the delivery, just after the SMTP server has the message
+    wait_until(
+        lambda: EmailSent.objects.filter(recipient=post.owner, kind=Kind.COPY_REQUESTED).exists(),
+        timeout=30,
+        message="the EmailSent row",
+    )
+    assert EmailSent.objects.filter(recipient=post.owner).count() == 1
+    assert len(smtp_server.for_address(post.owner.email)) == 1
