@@ -372,3 +372,11 @@ EVENTBUS_DEAD_RETENTION_DAYS = env.int("EVENTBUS_DEAD_RETENTION_DAYS", default=9
 # PostgreSQL: claim a delivery's attempt in one UPDATE … RETURNING statement (false: the
 # portable lock-then-update transaction; kept switchable for bench/events.py).
 EVENTBUS_SINGLE_STATEMENT_CLAIM = env.bool("EVENTBUS_SINGLE_STATEMENT_CLAIM", default=True)
+
+# --- Notifications ------------------------------------------------------------------------
+# The daily digest email (see docs/notifications.md): once a day, on the `mail` queue.
+CELERY_TASK_ROUTES["notifications.send_digests"] = {"queue": "mail"}
+CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
+    "task": "notifications.send_digests",
+    "schedule": env.int("NOTIFICATIONS_DIGEST_INTERVAL", default=60 * 60 * 24),
+}

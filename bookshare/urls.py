@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("books.urls")),
     path("", include("lists.urls")),
     path("", include("reactions.urls")),
+    path("", include("exchanges.urls")),
+    path("", include("notifications.urls")),
 ]
 
 if settings.DEBUG:

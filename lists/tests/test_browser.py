@@ -116,4 +116,4 @@ def test_import_progress_polls_until_done(browser_page, live_server):
     run_all(job.pk)  # as the worker would
     page.get_by_text("1 of 1 row done").wait_for(timeout=10000)
     assert page.evaluate("window.__same_page === true")
-    assert page.locator("[hx-trigger]").count() == 0  # polling stopped
+    assert page.locator('[hx-trigger="every 2s"]').count() == 0  # polling stopped

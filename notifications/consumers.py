@@ -1,0 +1,33 @@
+"""Notifications from other apps' events: in the site (`notifications` queue) and by
+email at once (`mail` queue, its own worker). Both route the same way (routing.py)."""
+
+from books.events import BookPostCreated
+from bookshare.eventbus import consumer
+from exchanges import events as ex
+from reactions.events import PostLiked
+
+from .routing import route
+from .services import email_now, notify
+
+EVENTS = (
+    ex.CopyRequested,
+    ex.RequestAccepted,
+    ex.RequestDeclined,
+    ex.RequestCancelled,
+    ex.CopyHandedOver,
+    ex.CopyReceived,
+    ex.LoanReturned,
+    ex.RequestMessagePosted,
+    PostLiked,
+    BookPostCreated,  # the wishlist alert (needs the lists app's ListItem)
+)
+
+
+@consumer(*EVENTS, queue="notifications", name="notifications.notify")
+def notify_members(event, envelope: dict) -> None:
+    notify(event_id=envelope["id"], targets=route(event))
+
+
+@consumer(*EVENTS, queue="mail", name="notifications.email_now")
+def email_members(event, envelope: dict) -> None:
+    email_now(event_id=envelope["id"], targets=route(event))
