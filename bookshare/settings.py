@@ -373,3 +373,6 @@ DISCOVERY_GENRE_BOOST = 0.5  # related books in a joined genre score × 1.5
 DISCOVERY_RECENCY_HALF_LIFE_DAYS = 60  # older seeds count less
 CELERY_TASK_ROUTES["discovery.rebase"] = {"queue": "suggestions"}
 CELERY_BEAT_SCHEDULE["discovery-rebase"] = {"task": "discovery.rebase", "schedule": 60 * 60 * 24}
+CELERY_TASK_ROUTES["discovery.refresh_stalest"] = {"queue": "suggestions"}
+# Members' stored lists also follow other members' activity: the 200 stalest every 10 minutes.
+CELERY_BEAT_SCHEDULE["discovery-refresh"] = {"task": "discovery.refresh_stalest", "schedule": 600}

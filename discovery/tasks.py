@@ -7,3 +7,11 @@ def rebase() -> float:
     from . import trending
 
     return trending.rebase()
+
+
+@shared_task(name="discovery.refresh_stalest")
+def refresh_stalest() -> int:
+    """Refresh the members with the oldest stored recommendations (beat)."""
+    from . import taste
+
+    return taste.refresh_stalest()

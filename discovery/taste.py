@@ -337,3 +337,30 @@ def refresh(user_id: int, *, now: dt.datetime | None = None) -> int:
         ]
     )
     return len(ranked)
+
+
+def refresh_stalest(*, limit: int = 200, now: dt.datetime | None = None) -> int:
+    """Refresh the active members (a signal in the last 30 days) whose stored
+    recommendations are oldest or missing (beat, every few minutes): other members'
+    activity changes co-occurrence without touching their rows."""
+    from django.db import transaction
+    from django.db.models import Min
+
+    now = now or timezone.now()
+    active = set(
+        Signal.objects.filter(changed_at__gte=now - dt.timedelta(days=30))
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    computed = dict(
+        Recommendation.objects.filter(user_id__in=active)
+        .values("user_id")
+        .annotate(oldest=Min("computed_at"))
+        .values_list("user_id", "oldest")
+    )
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+    users = sorted(active, key=lambda u: (computed.get(u, never), u))[:limit]
+    for user_id in users:
+        with transaction.atomic():
+            refresh(user_id)
+    return len(users)
