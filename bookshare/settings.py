@@ -364,7 +364,7 @@ DISCOVERY_TRENDING_WEIGHTS = {
 }
 # Recommendations: books in each member's co-occurrence basket (their latest public ones),
 # members needed before two books count as related, seeds and neighbours per refresh.
-DISCOVERY_MEMBER_CAP = env.int("DISCOVERY_MEMBER_CAP", default=50)
+DISCOVERY_MEMBER_CAP = env.int("DISCOVERY_MEMBER_CAP", default=30)
 DISCOVERY_MIN_SUPPORT = env.int("DISCOVERY_MIN_SUPPORT", default=2)
 DISCOVERY_SEEDS = 20
 DISCOVERY_NEIGHBOURS = 40

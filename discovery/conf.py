@@ -21,7 +21,7 @@ def weights() -> dict[str, float]:
 
 
 def member_cap() -> int:
-    return int(getattr(settings, "DISCOVERY_MEMBER_CAP", 50))
+    return int(getattr(settings, "DISCOVERY_MEMBER_CAP", 30))
 
 
 def min_support() -> int:

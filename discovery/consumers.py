@@ -35,8 +35,8 @@ def occurred_at(envelope: dict) -> dt.datetime:
     return parsed or timezone.now()
 
 
-def apply_event(event, at: dt.datetime) -> int | None:
-    """Record the event's fact; returns the member whose recommendations may change."""
+def apply_event(event, at: dt.datetime) -> None:
+    """Record the event's fact (taste.record also updates the member's recommendations)."""
     if isinstance(event, (BookAddedToList, BookRemovedFromList)):
         taste.record(
             key=f"item:{event.item_id}", user_id=event.user_id, book_id=event.book_id,
@@ -96,9 +96,7 @@ SIGNAL_EVENTS = (
 @consumer(*SIGNAL_EVENTS, queue="suggestions", name="discovery.record")
 def record(event, envelope: dict) -> None:
     """Signal log, trending, co-occurrence, then the acting member's recommendations."""
-    member = apply_event(event, occurred_at(envelope))
-    if member:
-        taste.refresh(member)
+    apply_event(event, occurred_at(envelope))
 
 
 @consumer(GenreJoined, GenreLeft, queue="suggestions", name="discovery.genre_membership")

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -70,7 +71,9 @@ def record(
     """Apply one fact to the Signal log, trending and the member's basket.
 
     Idempotent and order-safe: an event older than the last one applied to the same key is
-    ignored; a repeat changes nothing. Returns whether anything changed.
+    ignored; a repeat changes nothing. Then the member's stored recommendations follow:
+    recomputed if a seed came or went (see `seed_weight`), the one row dropped if the book
+    became something they have. Returns whether anything changed.
     """
     signal = Signal.objects.select_for_update().filter(key=key).first()
     if signal is not None and signal.changed_at > at:
@@ -84,6 +87,7 @@ def record(
             )  # fmt: skip
             return False
         signal = Signal(key=key, user_id=user_id, book_id=book_id, active=False, added_at=at)
+    seed_before = seed_weight(signal) > 0
     was_active = signal.active
     if was_active and signal.trend_weight and (not active or not public):
         trending.apply(
@@ -105,7 +109,20 @@ def record(
     signal.save()
     if signal.kind != K.POST:
         basket_sync(user_id=signal.user_id, book_id=signal.book_id, at=at)
+    if seed_before or seed_weight(signal) > 0:
+        refresh(signal.user_id)
+    elif signal.active and signal.kind in HAVE_KINDS | {K.POST}:
+        Recommendation.objects.filter(user_id=signal.user_id, book_id=signal.book_id).delete()
     return True
+
+
+def seed_weight(signal: Signal) -> float:
+    """How much an active signal counts as a starting point for recommendations."""
+    if not signal.active:
+        return 0.0
+    if signal.kind == K.REVIEW:
+        return REVIEW_SEED_WEIGHT.get(signal.rating or 0, 0.0)
+    return SEED_WEIGHTS.get(signal.kind, 0.0)
 
 
 def is_positive(*, user_id: int, book_id: int) -> bool:
@@ -191,7 +208,7 @@ def seeds_for(user_id: int, *, now: dt.datetime) -> dict[int, float]:
     half_life = conf.recency_half_life_seconds()
     seeds: dict[int, float] = {}
     for book_id, kind, rating, at in rows:
-        base = REVIEW_SEED_WEIGHT.get(rating or 0, 0) if kind == K.REVIEW else SEED_WEIGHTS[kind]
+        base = REVIEW_SEED_WEIGHT.get(rating or 0, 0.0) if kind == K.REVIEW else SEED_WEIGHTS[kind]
         age = max(0.0, (now - at).total_seconds())
         w = base * 2.0 ** (-age / half_life)
         seeds[book_id] = max(seeds.get(book_id, 0.0), w)
@@ -200,14 +217,26 @@ def seeds_for(user_id: int, *, now: dt.datetime) -> dict[int, float]:
     return seeds
 
 
-def related(seeds: dict[int, float]) -> dict[int, Candidate]:
-    """Books related to the seeds: Σ seed weight × cosine(seed, book), with the seed that
-    contributed most as the reason. Only pairs with at least DISCOVERY_MIN_SUPPORT members
-    count, and only each seed's DISCOVERY_NEIGHBOURS strongest."""
-    if not seeds:
-        return {}
-    pairs = list(
-        BookPair.objects.filter(book_id__in=list(seeds), count__gte=conf.min_support())
+def strongest_pairs(book_ids: list[int], per_book: int) -> list[tuple[int, int, int]]:
+    """(book, other, count) for each book's `per_book` strongest pairs with enough support.
+
+    PostgreSQL: one index range scan with a LIMIT per book (LATERAL), however many pairs a
+    bestseller has. Elsewhere: a window function over the books' pairs.
+    """
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(BookPair._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                # The table name comes from model metadata, quoted; values are parameters.
+                "SELECT s.book_id, p.other_id, p.count FROM unnest(%s::bigint[]) AS s(book_id) "  # noqa: S608
+                f"CROSS JOIN LATERAL (SELECT other_id, count FROM {table} "
+                "WHERE book_id = s.book_id AND count >= %s "
+                "ORDER BY count DESC, other_id LIMIT %s) AS p",
+                [book_ids, conf.min_support(), per_book],
+            )
+            return cursor.fetchall()
+    return list(
+        BookPair.objects.filter(book_id__in=book_ids, count__gte=conf.min_support())
         .annotate(
             rank=Window(
                 RowNumber(),
@@ -215,9 +244,18 @@ def related(seeds: dict[int, float]) -> dict[int, Candidate]:
                 order_by=[F("count").desc(), F("other_id")],
             )
         )
-        .filter(rank__lte=conf.neighbour_count())
+        .filter(rank__lte=per_book)
         .values_list("book_id", "other_id", "count")
     )
+
+
+def related(seeds: dict[int, float]) -> dict[int, Candidate]:
+    """Books related to the seeds: Σ seed weight × cosine(seed, book), with the seed that
+    contributed most as the reason. Only pairs with at least DISCOVERY_MIN_SUPPORT members
+    count, and only each seed's DISCOVERY_NEIGHBOURS strongest."""
+    if not seeds:
+        return {}
+    pairs = strongest_pairs(list(seeds), conf.neighbour_count())
     ids = {b for b, _, _ in pairs} | {o for _, o, _ in pairs}
     norms = dict(BookStat.objects.filter(book_id__in=ids).values_list("book_id", "members"))
     found: dict[int, Candidate] = {}
@@ -274,20 +312,22 @@ def excluded_for(user_id: int, book_ids: set[int]) -> set[int]:
     if not book_ids:
         return set()
     ids = list(book_ids)
-    have = set(
-        Signal.objects.filter(
-            user_id=user_id, active=True, kind__in=HAVE_KINDS, book_id__in=ids
-        ).values_list("book_id", flat=True)
+    have = (
+        Signal.objects.filter(user_id=user_id, active=True, kind__in=HAVE_KINDS, book_id__in=ids)
+        .order_by()
+        .values_list("book_id", flat=True)
     )
-    own = set(
-        BookPost.objects.filter(owner_id=user_id, book_id__in=ids).values_list("book_id", flat=True)
+    own = (
+        BookPost.objects.filter(owner_id=user_id, book_id__in=ids)
+        .order_by()
+        .values_list("book_id", flat=True)
     )
-    no = set(
-        NotInterested.objects.filter(user_id=user_id, book_id__in=ids).values_list(
-            "book_id", flat=True
-        )
+    no = (
+        NotInterested.objects.filter(user_id=user_id, book_id__in=ids)
+        .order_by()
+        .values_list("book_id", flat=True)
     )
-    return have | own | no
+    return set(have.union(own, no))  # one round trip
 
 
 def compute(user_id: int, *, now: dt.datetime | None = None) -> list[Candidate]:
@@ -297,8 +337,6 @@ def compute(user_id: int, *, now: dt.datetime | None = None) -> list[Candidate]:
     found = related(seeds)
     genres = joined_genre_ids(user_id)
     fill = popular_fill(genre_ids=genres, limit=limit, exclude=set(found) | set(seeds))
-    candidate_ids = set(found) | {c.book_id for c in fill}
-    excluded = excluded_for(user_id, candidate_ids)
     if genres and found:
         boosted = set(
             Book.genres.through.objects.filter(
@@ -307,10 +345,17 @@ def compute(user_id: int, *, now: dt.datetime | None = None) -> list[Candidate]:
         )
         for book_id in boosted:
             found[book_id].score *= 1 + conf.genre_boost()
-    ranked = sorted(
-        (c for c in found.values() if c.book_id not in excluded),
-        key=lambda c: (-c.score, c.book_id),
-    )[:limit]
+    ordered = sorted(found.values(), key=lambda c: (-c.score, c.book_id))
+    # Exclusions are checked for the best few only (bounded IN lists); members who have
+    # most of them get a second, wider look.
+    window = limit * 3
+    while True:
+        head = ordered[:window]
+        excluded = excluded_for(user_id, {c.book_id for c in head} | {c.book_id for c in fill})
+        ranked = [c for c in head if c.book_id not in excluded][:limit]
+        if len(ranked) >= limit or window >= len(ordered):
+            break
+        window *= 4
     for position, c in enumerate(x for x in fill if x.book_id not in excluded):
         if len(ranked) >= limit:
             break
