@@ -336,7 +336,6 @@ def compute(user_id: int, *, now: dt.datetime | None = None) -> list[Candidate]:
     seeds = seeds_for(user_id, now=now)
     found = related(seeds)
     genres = joined_genre_ids(user_id)
-    fill = popular_fill(genre_ids=genres, limit=limit, exclude=set(found) | set(seeds))
     if genres and found:
         boosted = set(
             Book.genres.through.objects.filter(
@@ -349,18 +348,24 @@ def compute(user_id: int, *, now: dt.datetime | None = None) -> list[Candidate]:
     # Exclusions are checked for the best few only (bounded IN lists); members who have
     # most of them get a second, wider look.
     window = limit * 3
-    while True:
+    ranked: list[Candidate] = []
+    while ordered:
         head = ordered[:window]
-        excluded = excluded_for(user_id, {c.book_id for c in head} | {c.book_id for c in fill})
+        excluded = excluded_for(user_id, {c.book_id for c in head})
         ranked = [c for c in head if c.book_id not in excluded][:limit]
         if len(ranked) >= limit or window >= len(ordered):
             break
         window *= 4
-    for position, c in enumerate(x for x in fill if x.book_id not in excluded):
-        if len(ranked) >= limit:
-            break
-        c.score = -1.0 - position  # after every related book, in trending order
-        ranked.append(c)
+    if len(ranked) < limit:
+        # Too few related books (a new member, a niche taste): trending in their genres,
+        # then overall.
+        fill = popular_fill(genre_ids=genres, limit=limit, exclude=set(found) | set(seeds))
+        excluded = excluded_for(user_id, {c.book_id for c in fill})
+        for position, c in enumerate(x for x in fill if x.book_id not in excluded):
+            if len(ranked) >= limit:
+                break
+            c.score = -1.0 - position  # after every related book, in trending order
+            ranked.append(c)
     return ranked
 
 
