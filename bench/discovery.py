@@ -160,9 +160,11 @@ class World:
         for u in self.user_ids:
             seen: set[int] = set()
             favourites, mine = [], []
-            for _ in range(per_member):
+            for _ in range(per_member * 5):
+                if len(seen) >= per_member:
+                    break
                 b = self.pick(u)
-                if b in seen:
+                if b in seen:  # one item per book and member: draw again
                     continue
                 seen.add(b)
                 kind = rng.choice(kinds)
@@ -374,6 +376,7 @@ def main() -> None:
     write_json(
         "discovery",
         {
+            "load_average_at_end": os.getloadavg(),
             "size": {"members": args.members, "books": args.books, "items": args.items},
             "goals": GOALS,
             "figures": figures,

@@ -57,7 +57,7 @@ def trending_books(
     ids = [b for b, _ in rows]
     books = _books(ids)
     weeks = week_counts(ids, now=now)
-    t0 = trending.current_epoch()
+    t0 = trending.epoch_for_reading() or now
     out = []
     for book_id, score in rows:
         if book_id in books:

@@ -27,7 +27,8 @@ EPSILON = 1e-9
 
 def current_epoch(*, for_update: bool = False) -> dt.datetime:
     """t0. Writers hold a share lock on it (PostgreSQL) so a rebase can't slip between
-    reading t0 and adding to the rows; `rebase` takes it exclusively."""
+    reading t0 and adding to the rows; `rebase` takes it exclusively. The first writer
+    creates it."""
     table = connection.ops.quote_name(TrendingEpoch._meta.db_table)
     if connection.vendor == "postgresql":
         mode = "UPDATE" if for_update else "SHARE"
@@ -44,6 +45,11 @@ def current_epoch(*, for_update: bool = False) -> dt.datetime:
         pk=1, defaults={"t0": timezone.now().replace(minute=0, second=0, microsecond=0)}
     )
     return epoch.t0
+
+
+def epoch_for_reading() -> dt.datetime | None:
+    """t0 for pages (no lock, never writes); None before anything was ever scored."""
+    return TrendingEpoch.objects.filter(pk=1).values_list("t0", flat=True).first()
 
 
 def factor(at: dt.datetime, t0: dt.datetime) -> float:
