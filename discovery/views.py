@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +12,8 @@ from accounts.decorators import verified_required
 from books.models import Book, Genre
 
 from . import selectors, services
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 
 
 def _back(request, default: str):
@@ -31,8 +35,8 @@ def for_you(request):
 def trending(request):
     genre = None
     slug = request.GET.get("genre", "")
-    if slug:
-        genre = Genre.objects.filter(slug=slug[:80]).first()
+    if slug and SLUG.fullmatch(slug[:81]):
+        genre = Genre.objects.filter(slug=slug).first()
     return render(
         request,
         "discovery/trending.html",
