@@ -41,18 +41,22 @@ def rebuild_trending(*, now: dt.datetime | None = None) -> int:
     for model in (Trending, TrendingGenre, TrendingDay):
         model.objects.all().delete()
     TrendingEpoch.objects.update_or_create(pk=1, defaults={"t0": now})
+    # Current weights onto the log: one UPDATE per (kind, visibility).
+    Signal.objects.filter(active=False).exclude(trend_weight=0).update(trend_weight=0)
+    for kind in Signal.Kind.values:
+        for public in (True, False):
+            Signal.objects.filter(active=True, kind=kind, public=public).update(
+                trend_weight=taste.trend_weight(kind, public)
+            )
     scores: dict[int, float] = defaultdict(float)
     days: dict[tuple, int] = defaultdict(int)
-    changed = []
-    for signal in Signal.objects.filter(active=True).iterator(chunk_size=2000):
-        weight = taste.trend_weight(signal.kind, signal.public)
-        if weight != signal.trend_weight:
-            signal.trend_weight = weight
-            changed.append(signal)
-        if weight > 0:
-            scores[signal.book_id] += weight * trending.factor(signal.added_at, now)
-            days[(signal.book_id, signal.added_at.date())] += 1
-    Signal.objects.bulk_update(changed, ["trend_weight"], batch_size=1000)
+    for book_id, weight, added_at in (
+        Signal.objects.filter(active=True, trend_weight__gt=0)
+        .values_list("book_id", "trend_weight", "added_at")
+        .iterator(chunk_size=5000)
+    ):
+        scores[book_id] += weight * trending.factor(added_at, now)
+        days[(book_id, added_at.date())] += 1
     Trending.objects.bulk_create(
         [Trending(book_id=b, score=s) for b, s in scores.items()], batch_size=1000
     )

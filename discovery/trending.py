@@ -87,19 +87,6 @@ def rebase(*, now: dt.datetime | None = None) -> float:
     return scale
 
 
-def refresh_book_genres(book_id: int) -> None:
-    """Re-copy a book's score to its current genres (after its genres changed)."""
-    score = Trending.objects.filter(book_id=book_id).values_list("score", flat=True).first()
-    TrendingGenre.objects.filter(book_id=book_id).delete()
-    if score:
-        genre_ids = Book.genres.through.objects.filter(book_id=book_id).values_list(
-            "genre_id", flat=True
-        )
-        TrendingGenre.objects.bulk_create(
-            [TrendingGenre(genre_id=g, book_id=book_id, score=score) for g in genre_ids]
-        )
-
-
 def decayed(score: float, *, t0: dt.datetime, now: dt.datetime) -> float:
     """A stored score as worth at `now`."""
     return max(0.0, score * 2.0 ** ((t0 - now).total_seconds() / conf.half_life_seconds()))

@@ -155,3 +155,20 @@ def test_profile_form_changes_publish_membership_events_too():
     left = list(Event.objects.filter(type="GenreLeft").values_list("data", flat=True))
     assert sorted(d["genre_id"] for d in joined) == sorted([a.pk, b.pk])
     assert [d["genre_id"] for d in left] == [a.pk]
+
+
+def test_membership_changed_from_the_genre_side_or_cleared_publishes_too():
+    genre = GenreFactory(name="Fantasy")
+    a, b = UserFactory(), UserFactory()
+    genre.fans.add(a, b)
+    genre.fans.remove(a, UserFactory())  # a stranger: not a member, nothing to leave
+    b.favourite_genres.clear()
+    joined = sorted(
+        d["user_id"]
+        for d in Event.objects.filter(type="GenreJoined").values_list("data", flat=True)
+    )
+    left = sorted(
+        d["user_id"] for d in Event.objects.filter(type="GenreLeft").values_list("data", flat=True)
+    )
+    assert joined == sorted([a.pk, b.pk])
+    assert left == sorted([a.pk, b.pk])
