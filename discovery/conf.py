@@ -46,3 +46,11 @@ def genre_boost() -> float:
 
 def recency_half_life_seconds() -> float:
     return float(getattr(settings, "DISCOVERY_RECENCY_HALF_LIFE_DAYS", 60)) * 86400
+
+
+def similarity_alpha() -> float:
+    return float(getattr(settings, "DISCOVERY_SIMILARITY_ALPHA", 0.5))
+
+
+def shrinkage() -> float:
+    return float(getattr(settings, "DISCOVERY_SHRINKAGE", 0.0))

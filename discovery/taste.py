@@ -257,14 +257,17 @@ def related(seeds: dict[int, float]) -> dict[int, Candidate]:
         return {}
     pairs = strongest_pairs(list(seeds), conf.neighbour_count())
     ids = {b for b, _, _ in pairs} | {o for _, o, _ in pairs}
+    alpha, shrink = conf.similarity_alpha(), conf.shrinkage()
     norms = dict(BookStat.objects.filter(book_id__in=ids).values_list("book_id", "members"))
     found: dict[int, Candidate] = {}
     best: dict[int, float] = {}
     for seed, other, count in pairs:
         if other in seeds:
             continue
-        denominator = math.sqrt(max(norms.get(seed, 0), count) * max(norms.get(other, 0), count))
-        part = seeds[seed] * count / denominator
+        n_seed, n_other = max(norms.get(seed, 0), count), max(norms.get(other, 0), count)
+        # alpha 0.5 is cosine; higher alpha forgives a candidate's popularity a little.
+        similarity = count / (n_seed**alpha * n_other ** (1 - alpha))
+        part = seeds[seed] * similarity * count / (count + shrink)
         candidate = found.setdefault(other, Candidate(other, 0.0, Recommendation.Reason.BECAUSE))
         candidate.score += part
         if part > best.get(other, 0.0):

@@ -1,5 +1,7 @@
 """Recommendations on small hand-made data where the right answer is known."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -199,3 +201,38 @@ def test_stalest_members_are_refreshed_by_the_beat_task():
     assert rec_ids(me) == []
     assert taste.refresh_stalest(limit=1, now=T0) == 1  # me: the only one never refreshed
     assert rec_ids(me) == [later.pk]
+
+
+def test_a_rating_lowered_to_two_stops_seeding():
+    from reactions.events import ReviewUpdated
+
+    from .helpers import feed
+
+    loved, related = BookFactory(), BookFactory()
+    pairs_for(loved, [related])
+    me = UserFactory()
+    submitted = review(me, loved, 5)
+    assert rec_ids(me) == [related.pk]
+    feed(
+        ReviewUpdated(
+            review_id=submitted.review_id, book_id=loved.pk, user_id=me.pk, rating=2,
+            previous_rating=5,
+        ),
+        T0 + dt.timedelta(minutes=1),
+    )  # fmt: skip
+    assert rec_ids(me) == []
+
+
+def test_a_like_joins_the_basket_without_recomputing_the_members_list():
+    from .helpers import like
+
+    seed, related = BookFactory(), BookFactory()
+    pairs_for(seed, [related])
+    me = UserFactory()
+    add(me, seed, kind="favourites")
+    before = list(Recommendation.objects.filter(user=me).values_list("pk", flat=True))
+    post = BookPostFactory()
+    like(me, post)
+    assert MemberBook.objects.filter(user_id=me.pk, book_id=post.book_id).exists()
+    # likes are not seeds: the stored rows are the same rows, not recomputed ones
+    assert list(Recommendation.objects.filter(user=me).values_list("pk", flat=True)) == before
