@@ -49,8 +49,8 @@ def recency_half_life_seconds() -> float:
 
 
 def similarity_alpha() -> float:
-    return float(getattr(settings, "DISCOVERY_SIMILARITY_ALPHA", 0.5))
+    return float(getattr(settings, "DISCOVERY_SIMILARITY_ALPHA", 0.7))
 
 
 def shrinkage() -> float:
-    return float(getattr(settings, "DISCOVERY_SHRINKAGE", 0.0))
+    return float(getattr(settings, "DISCOVERY_SHRINKAGE", 3.0))

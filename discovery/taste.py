@@ -8,7 +8,6 @@ DISCOVERY_SEEDS × DISCOVERY_NEIGHBOURS pair rows.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 from django.db import connection

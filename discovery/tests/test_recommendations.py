@@ -39,7 +39,7 @@ def test_normalised_similarity_beats_the_bestseller():
         add(m, popular)
         if i < 3:
             add(m, niche)
-    for _ in range(10):
+    for _ in range(30):
         add(UserFactory(), popular)
     counts = dict(BookPair.objects.filter(book_id=seed.pk).values_list("other_id", "count"))
     assert counts[popular.pk] > counts[niche.pk]  # raw co-occurrence favours the bestseller
