@@ -172,3 +172,11 @@ def test_membership_changed_from_the_genre_side_or_cleared_publishes_too():
     )
     assert joined == sorted([a.pk, b.pk])
     assert left == sorted([a.pk, b.pk])
+
+
+def test_home_strip_for_signed_in_members_only(client):
+    me = related_world(1)
+    assert 'id="for-you-h"' not in client.get(reverse("home")).content.decode()
+    client.force_login(me)
+    body = client.get(reverse("home")).content.decode()
+    assert 'id="for-you-h"' in body and "because you added" in body
