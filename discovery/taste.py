@@ -373,8 +373,12 @@ def compute(user_id: int, *, now: dt.datetime | None = None) -> list[Candidate]:
 
 def refresh(user_id: int, *, now: dt.datetime | None = None) -> int:
     """Recompute and store a member's recommendations. Returns how many."""
+    from django.contrib.auth import get_user_model
+
     ranked = compute(user_id, now=now)
     Recommendation.objects.filter(user_id=user_id).delete()
+    if ranked and not get_user_model().objects.filter(pk=user_id).exists():
+        return 0  # the member was deleted after the event: nothing to store
     Recommendation.objects.bulk_create(
         [
             Recommendation(

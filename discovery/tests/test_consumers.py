@@ -123,3 +123,24 @@ def test_flow_list_adds_and_reviews_change_trending_and_recommendations(bus_work
         timeout=60,
         message="genre membership recorded by the worker",
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_of_a_deleted_member_are_applied_without_failing():
+    """Committed, so a recommendation row for the missing member would fail its foreign
+    key (deferred to commit)."""
+    from django.db import transaction
+
+    seed, other = BookFactory(), BookFactory()
+    for _ in range(2):
+        m = UserFactory()
+        add(m, seed)
+        add(m, other)
+    gone = UserFactory()
+    gone_id = gone.pk
+    gone.delete()
+    from .helpers import feed
+
+    with transaction.atomic():
+        feed(list_add(type("U", (), {"pk": gone_id})(), seed, 555))
+    assert not Recommendation.objects.filter(user_id=gone_id).exists()
