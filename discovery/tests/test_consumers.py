@@ -12,7 +12,7 @@ from discovery.models import BookPair, BookStat, GenreMember, Recommendation, Tr
 from lists.events import BookAddedToList
 from reactions.events import ReviewSubmitted
 
-from .helpers import add, like, review
+from .helpers import add, feed, like, review
 
 MINE = "discovery."
 
@@ -95,13 +95,18 @@ def test_rebuild_reproduces_what_the_consumers_built(settings):
 
 @pytest.mark.flow
 @pytest.mark.django_db(transaction=True)
-def test_flow_list_adds_and_reviews_change_trending_and_recommendations(bus_worker, settings):
-    settings.DISCOVERY_MIN_SUPPORT = 1  # the worker reads its own settings: default 2
+def test_flow_list_adds_and_reviews_change_trending_and_recommendations(bus_worker):
+    # The worker has the default settings: two members make a pair count.
     seed, related = BookFactory(title="Dune"), BookFactory(title="Hyperion")
     others = [UserFactory() for _ in range(2)]
     for n, other in enumerate(others):
         publish_committed(list_add(other, seed, 10 + n))
         publish_committed(list_add(other, related, 20 + n, kind="read"))
+    wait_until(
+        lambda: BookPair.objects.filter(book_id=seed.pk, other_id=related.pk, count=2).exists(),
+        timeout=60,
+        message="both members' baskets counted",
+    )
     me = UserFactory()
     publish_committed(ReviewSubmitted(review_id=1, book_id=seed.pk, user_id=me.pk, rating=5))
     rec = wait_until(
@@ -134,12 +139,12 @@ def test_events_of_a_deleted_member_are_applied_without_failing():
     seed, other = BookFactory(), BookFactory()
     for _ in range(2):
         m = UserFactory()
-        add(m, seed)
-        add(m, other)
+        with transaction.atomic():
+            add(m, seed)
+            add(m, other)
     gone = UserFactory()
     gone_id = gone.pk
     gone.delete()
-    from .helpers import feed
 
     with transaction.atomic():
         feed(list_add(type("U", (), {"pk": gone_id})(), seed, 555))

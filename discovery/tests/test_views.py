@@ -180,3 +180,13 @@ def test_home_strip_for_signed_in_members_only(client):
     client.force_login(me)
     body = client.get(reverse("home")).content.decode()
     assert 'id="for-you-h"' in body and "because you added" in body
+
+
+def test_forms_on_the_pages_carry_a_csrf_token(client):
+    genre = GenreFactory(name="Fantasy", slug="fantasy")
+    me = related_world(1)
+    client.force_login(me)
+    genre_page = client.get(genre.get_absolute_url()).content.decode()
+    for_you = client.get(reverse("discovery:for_you")).content.decode()
+    assert 'name="csrfmiddlewaretoken"' in genre_page.split("community-h")[-1]
+    assert 'name="csrfmiddlewaretoken"' in for_you.split("Not interested")[0]
