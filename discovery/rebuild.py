@@ -131,3 +131,51 @@ def rebuild_recommendations(*, progress: Progress | None = None) -> int:
         if progress and (done % 50 == 0 or done == len(users)):
             progress(done, len(users))
     return len(users)
+
+
+def rebuild_signals(*, progress: Progress | None = None) -> int:
+    """Refill the Signal log from the tables that hold the facts: list items (lists),
+    likes and reviews (reactions), posts (books). Copy requests, whose app is not on main
+    yet, keep the rows their events left. Returns the number of signals written."""
+    from books.models import BookPost
+    from lists.models import ListItem
+    from reactions.models import PostLike, Review
+
+    def rows():
+        for item in ListItem.objects.select_related("list").iterator(chunk_size=2000):
+            yield Signal(
+                key=f"item:{item.pk}", user_id=item.owner_id, book_id=item.book_id,
+                kind=item.list.kind, public=item.list.is_public, added_at=item.added_at,
+            )  # fmt: skip
+        for like in PostLike.objects.select_related("post").iterator(chunk_size=2000):
+            yield Signal(
+                key=f"like:{like.user_id}:{like.post_id}", user_id=like.user_id,
+                book_id=like.post.book_id, kind=taste.K.LIKE, added_at=like.created_at,
+            )  # fmt: skip
+        for review in Review.objects.iterator(chunk_size=2000):
+            yield Signal(
+                key=f"review:{review.pk}", user_id=review.user_id, book_id=review.book_id,
+                kind=taste.K.REVIEW, rating=review.rating, added_at=review.created_at,
+            )  # fmt: skip
+        for post in BookPost.objects.iterator(chunk_size=2000):
+            yield Signal(
+                key=f"post:{post.pk}", user_id=post.owner_id, book_id=post.book_id,
+                kind=taste.K.POST, added_at=post.created_at,
+            )  # fmt: skip
+
+    total = 0
+    with transaction.atomic():
+        Signal.objects.exclude(kind=taste.K.REQUEST).delete()
+        batch: list[Signal] = []
+        for signal in rows():
+            signal.active, signal.changed_at = True, signal.added_at
+            batch.append(signal)
+            if len(batch) >= 2000:
+                Signal.objects.bulk_create(batch)
+                total += len(batch)
+                batch = []
+                if progress:
+                    progress(total, total)
+        Signal.objects.bulk_create(batch)
+        total += len(batch)
+    return total

@@ -319,6 +319,21 @@ def excluded_for(user_id: int, book_ids: set[int]) -> set[int]:
         .order_by()
         .values_list("book_id", flat=True)
     )
+    # Also the lists and reactions tables themselves: a book just added is excluded even
+    # before discovery's consumer has seen its event.
+    from lists.models import ListItem
+    from reactions.models import Review
+
+    listed = (
+        ListItem.objects.filter(owner_id=user_id, book_id__in=ids)
+        .order_by()
+        .values_list("book_id", flat=True)
+    )
+    reviewed = (
+        Review.objects.filter(user_id=user_id, book_id__in=ids)
+        .order_by()
+        .values_list("book_id", flat=True)
+    )
     own = (
         BookPost.objects.filter(owner_id=user_id, book_id__in=ids)
         .order_by()
@@ -329,7 +344,7 @@ def excluded_for(user_id: int, book_ids: set[int]) -> set[int]:
         .order_by()
         .values_list("book_id", flat=True)
     )
-    return set(have.union(own, no))  # one round trip
+    return set(have.union(listed, reviewed, own, no))  # one round trip
 
 
 def compute(user_id: int, *, now: dt.datetime | None = None) -> list[Candidate]:

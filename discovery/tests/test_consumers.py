@@ -84,7 +84,7 @@ def test_rebuild_reproduces_what_the_consumers_built(settings):
     Trending.objects.all().delete()
     BookPair.objects.all().delete()
     Recommendation.objects.all().delete()
-    call_command("discovery", "rebuild")
+    call_command("discovery", "rebuild", "--from-log")
     after = snapshot()
     assert after[:3] == before[:3]
     # trending is rebased to now by the rebuild: same order, same ratios
@@ -149,3 +149,35 @@ def test_events_of_a_deleted_member_are_applied_without_failing():
     with transaction.atomic():
         feed(list_add(type("U", (), {"pk": gone_id})(), seed, 555))
     assert not Recommendation.objects.filter(user_id=gone_id).exists()
+
+
+@pytest.mark.django_db
+def test_rebuild_reads_list_items_reviews_likes_and_posts(settings):
+    from django.utils import timezone
+
+    from lists.models import ListItem, ReadingList
+    from reactions.models import Review
+
+    settings.DISCOVERY_MIN_SUPPORT = 2
+    seed, related, secret = BookFactory(), BookFactory(), BookFactory()
+    for _ in range(2):
+        m = UserFactory()
+        public, _ = ReadingList.objects.get_or_create(
+            owner=m, kind="read", defaults={"name": "Read", "is_public": True}
+        )
+        ReadingList.objects.filter(pk=public.pk).update(is_public=True)
+        public.refresh_from_db()
+        hidden = ReadingList.objects.create(owner=m, kind="custom", name="Mine", is_public=False)
+        for book in (seed, related):
+            ListItem.objects.create(
+                list=public, book=book, owner=m, status="read", added_at=timezone.now()
+            )
+        ListItem.objects.create(list=hidden, book=secret, owner=m, added_at=timezone.now())
+    me = UserFactory()
+    Review.objects.create(user=me, book=seed, rating=5)
+    call_command("discovery", "rebuild")
+    assert list(
+        Recommendation.objects.filter(user=me, reason="because").values_list("book_id", flat=True)
+    ) == [related.pk]
+    assert BookPair.objects.filter(book_id=seed.pk, other_id=related.pk, count=2).exists()
+    assert not BookStat.objects.filter(book_id=secret.pk).exists()  # private: not counted

@@ -19,8 +19,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, default=200, help="members per transaction (default 200)"
         )
+        parser.add_argument(
+            "--from-log",
+            action="store_true",
+            help="rebuild from discovery's signal log as it is, without re-reading list "
+            "items, likes, reviews and posts",
+        )
 
-    def handle(self, *args, action, batch_size, **options):
+    def handle(self, *args, action, batch_size, from_log, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         if action == "stats":
@@ -34,6 +40,9 @@ class Command(BaseCommand):
             scale = trending.rebase()
             self.stdout.write(self.style.SUCCESS(f"trending rebased (scores × {scale:.4g})"))
             return
+        if not from_log:
+            signals = rebuild.rebuild_signals()
+            self.stdout.write(f"signal log: {signals} from list items, likes, reviews, posts")
         books = rebuild.rebuild_trending()
         self.stdout.write(f"trending: {books} books")
         bar = ProgressBar(self.stdout, "co-occurrence")
