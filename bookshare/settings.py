@@ -380,3 +380,33 @@ CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
     "task": "notifications.send_digests",
     "schedule": env.int("NOTIFICATIONS_DIGEST_INTERVAL", default=60 * 60 * 24),
 }
+
+# --- Discovery (recommendations, trending, genre communities) -----------------------------
+# See docs/discovery.md. Trending: a signal's weight halves every half-life.
+DISCOVERY_TRENDING_HALF_LIFE_HOURS = env.float("DISCOVERY_TRENDING_HALF_LIFE_HOURS", default=72)
+DISCOVERY_TRENDING_WEIGHTS = {
+    "post": 1.0,  # a copy shared
+    "list": 1.0,  # added to a public want-to-read / reading / read / custom list
+    "favourites": 2.0,  # added to public favourites
+    "like": 1.0,  # a post liked
+    "review": 2.0,  # a review written
+    "request": 3.0,  # a copy requested
+}
+# Recommendations: books in each member's co-occurrence basket (their latest public ones),
+# members needed before two books count as related, seeds and neighbours per refresh.
+DISCOVERY_MEMBER_CAP = env.int("DISCOVERY_MEMBER_CAP", default=30)
+DISCOVERY_MIN_SUPPORT = env.int("DISCOVERY_MIN_SUPPORT", default=2)
+DISCOVERY_SEEDS = 20
+DISCOVERY_NEIGHBOURS = 40
+DISCOVERY_RECOMMENDATIONS = 30
+# Similarity = pairs / (members(seed)^a × members(book)^(1−a)) × pairs / (pairs + shrinkage):
+# a = 0.5 is cosine; 0.7 and shrinkage 3 did best on bench/discovery.py's planted clusters.
+DISCOVERY_SIMILARITY_ALPHA = 0.7
+DISCOVERY_SHRINKAGE = 3.0
+DISCOVERY_GENRE_BOOST = 0.5  # related books in a joined genre score × 1.5
+DISCOVERY_RECENCY_HALF_LIFE_DAYS = 60  # older seeds count less
+CELERY_TASK_ROUTES["discovery.rebase"] = {"queue": "suggestions"}
+CELERY_BEAT_SCHEDULE["discovery-rebase"] = {"task": "discovery.rebase", "schedule": 60 * 60 * 24}
+CELERY_TASK_ROUTES["discovery.refresh_stalest"] = {"queue": "suggestions"}
+# Members' stored lists also follow other members' activity: the 200 stalest every 10 minutes.
+CELERY_BEAT_SCHEDULE["discovery-refresh"] = {"task": "discovery.refresh_stalest", "schedule": 600}

@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("reactions.urls")),
     path("", include("exchanges.urls")),
     path("", include("notifications.urls")),
+
+    path("", include("discovery.urls")),
 ]
 
 if settings.DEBUG:

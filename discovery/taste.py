@@ -1,0 +1,437 @@
+"""What members like, as item-to-item co-occurrence, and each member's stored
+recommendations. Every function does bounded work: a member's basket holds at most
+DISCOVERY_MEMBER_CAP books, so one event touches at most 2 × (cap − 1) pair rows twice
+(evicting the oldest, adding the new), and a member's refresh reads at most
+DISCOVERY_SEEDS × DISCOVERY_NEIGHBOURS pair rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from books.models import Book, BookPost
+
+from . import conf, trending
+from .models import (
+    BookPair,
+    BookStat,
+    MemberBook,
+    NotInterested,
+    Recommendation,
+    Signal,
+    Trending,
+    TrendingGenre,
+)
+from .sql import increment
+
+K = Signal.Kind
+LIST_KINDS = {K.WANT, K.READING, K.READ, K.FAVOURITE, K.CUSTOM}
+# What makes a book part of a member's public taste (the co-occurrence basket).
+POSITIVE_KINDS = LIST_KINDS | {K.LIKE, K.REQUEST}
+# What a member's recommendations start from, and how much each counts.
+SEED_WEIGHTS = {K.FAVOURITE: 3.0, K.READ: 1.5, K.READING: 1.2, K.WANT: 1.0}
+REVIEW_SEED_WEIGHT = {5: 3.0, 4: 2.0}
+# Books a member already has: never recommended to them.
+HAVE_KINDS = LIST_KINDS | {K.REVIEW}
+
+
+def trend_weight(kind: str, public: bool) -> float:
+    """What a signal adds to trending. Private list items add nothing anyone else sees."""
+    if not public:
+        return 0.0
+    w = conf.weights()
+    if kind == K.FAVOURITE:
+        return w["favourites"]
+    if kind in LIST_KINDS:
+        return w["list"]
+    return w.get(kind, 0.0)
+
+
+# -- Signals --------------------------------------------------------------------------
+
+
+def record(
+    *,
+    key: str,
+    user_id: int,
+    book_id: int,
+    kind: str,
+    at: dt.datetime,
+    active: bool = True,
+    public: bool = True,
+    rating: int | None = None,
+) -> bool:
+    """Apply one fact to the Signal log, trending and the member's basket.
+
+    Idempotent and order-safe: an event older than the last one applied to the same key is
+    ignored; a repeat changes nothing. Then the member's stored recommendations follow:
+    recomputed if a seed came or went (see `seed_weight`), the one row dropped if the book
+    became something they have. Returns whether anything changed.
+    """
+    signal = Signal.objects.select_for_update().filter(key=key).first()
+    if signal is not None and signal.changed_at > at:
+        return False
+    if signal is None:
+        if not active:
+            # A removal seen before its addition: remember it, so the late add is ignored.
+            Signal.objects.create(
+                key=key, user_id=user_id, book_id=book_id, kind=kind, public=public,
+                rating=rating, active=False, added_at=at, changed_at=at,
+            )  # fmt: skip
+            return False
+        signal = Signal(key=key, user_id=user_id, book_id=book_id, active=False, added_at=at)
+    seed_before = seed_weight(signal) > 0
+    was_active = signal.active
+    if was_active and signal.trend_weight and (not active or not public):
+        trending.apply(
+            book_id=signal.book_id, weight=signal.trend_weight, at=signal.added_at, sign=-1
+        )
+        signal.trend_weight = 0.0
+    if active and not was_active:
+        signal.added_at = at
+        signal.trend_weight = trend_weight(kind, public)
+        trending.apply(book_id=book_id, weight=signal.trend_weight, at=at, sign=1)
+    if not active:
+        signal.trend_weight = 0.0
+    signal.kind = kind
+    signal.public = public
+    if rating is not None:
+        signal.rating = rating
+    signal.active = active
+    signal.changed_at = at
+    signal.save()
+    if signal.kind != K.POST:
+        basket_sync(user_id=signal.user_id, book_id=signal.book_id, at=at)
+    if seed_before or seed_weight(signal) > 0:
+        refresh(signal.user_id)
+    elif signal.active and signal.kind in HAVE_KINDS | {K.POST}:
+        Recommendation.objects.filter(user_id=signal.user_id, book_id=signal.book_id).delete()
+    return True
+
+
+def seed_weight(signal: Signal) -> float:
+    """How much an active signal counts as a starting point for recommendations."""
+    if not signal.active:
+        return 0.0
+    if signal.kind == K.REVIEW:
+        return REVIEW_SEED_WEIGHT.get(signal.rating or 0, 0.0)
+    return SEED_WEIGHTS.get(signal.kind, 0.0)
+
+
+def is_positive(*, user_id: int, book_id: int) -> bool:
+    return (
+        Signal.objects.filter(user_id=user_id, book_id=book_id, active=True, public=True)
+        .filter(Q(kind__in=POSITIVE_KINDS) | Q(kind=K.REVIEW, rating__gte=4))
+        .exists()
+    )
+
+
+# -- Baskets and pairs ------------------------------------------------------------------
+
+
+def _pair_rows(book_id: int, others: list[int], delta: int) -> list[tuple]:
+    return [r for o in others for r in ((book_id, o, delta), (o, book_id, delta))]
+
+
+def basket_sync(*, user_id: int, book_id: int, at: dt.datetime) -> None:
+    """Bring (member, book) into or out of the member's basket to match their signals."""
+    positive = is_positive(user_id=user_id, book_id=book_id)
+    row = MemberBook.objects.filter(user_id=user_id, book_id=book_id).first()
+    if positive and row is None:
+        _basket_add(user_id=user_id, book_id=book_id, at=at)
+    elif not positive and row is not None:
+        _basket_remove(row)
+
+
+def _basket_add(*, user_id: int, book_id: int, at: dt.datetime) -> None:
+    basket = list(
+        MemberBook.objects.filter(user_id=user_id, in_basket=True)
+        .order_by("since", "id")
+        .values_list("id", "book_id")
+    )
+    cap = conf.member_cap()
+    pair_rows: list[tuple] = []
+    stat_rows: list[tuple] = [(book_id, 1)]
+    while len(basket) >= cap and basket:
+        # The member's oldest basket book makes room: recent taste counts.
+        oldest_id, oldest_book = basket.pop(0)
+        MemberBook.objects.filter(pk=oldest_id).update(in_basket=False)
+        pair_rows += _pair_rows(oldest_book, [b for _, b in basket], -1)
+        stat_rows.append((oldest_book, -1))
+    MemberBook.objects.create(user_id=user_id, book_id=book_id, in_basket=cap > 0, since=at)
+    if cap > 0:
+        pair_rows += _pair_rows(book_id, [b for _, b in basket], 1)
+        increment(BookPair, ["book_id", "other_id"], "count", pair_rows)
+        increment(BookStat, ["book_id"], "members", stat_rows)
+
+
+def _basket_remove(row: MemberBook) -> None:
+    row.delete()
+    if not row.in_basket:
+        return
+    others = list(
+        MemberBook.objects.filter(user_id=row.user_id, in_basket=True).values_list(
+            "book_id", flat=True
+        )
+    )
+    increment(BookPair, ["book_id", "other_id"], "count", _pair_rows(row.book_id, others, -1))
+    increment(BookStat, ["book_id"], "members", [(row.book_id, -1)])
+
+
+# -- Recommendations ----------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    book_id: int
+    score: float
+    reason: str
+    reason_book_id: int | None = None
+    reason_genre_id: int | None = None
+
+
+def seeds_for(user_id: int, *, now: dt.datetime) -> dict[int, float]:
+    """A member's recent favourites, 4–5 ratings, read and want-to-read books → weight."""
+    rows = (
+        Signal.objects.filter(user_id=user_id, active=True)
+        .filter(Q(kind__in=SEED_WEIGHTS) | Q(kind=K.REVIEW, rating__gte=4))
+        .order_by("-changed_at")
+        .values_list("book_id", "kind", "rating", "changed_at")[: conf.seed_count() * 2]
+    )
+    half_life = conf.recency_half_life_seconds()
+    seeds: dict[int, float] = {}
+    for book_id, kind, rating, at in rows:
+        base = REVIEW_SEED_WEIGHT.get(rating or 0, 0.0) if kind == K.REVIEW else SEED_WEIGHTS[kind]
+        age = max(0.0, (now - at).total_seconds())
+        w = base * 2.0 ** (-age / half_life)
+        seeds[book_id] = max(seeds.get(book_id, 0.0), w)
+        if len(seeds) >= conf.seed_count():
+            break
+    return seeds
+
+
+def strongest_pairs(book_ids: list[int], per_book: int) -> list[tuple[int, int, int]]:
+    """(book, other, count) for each book's `per_book` strongest pairs with enough support.
+
+    PostgreSQL: one index range scan with a LIMIT per book (LATERAL), however many pairs a
+    bestseller has. Elsewhere: a window function over the books' pairs.
+    """
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(BookPair._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                # The table name comes from model metadata, quoted; values are parameters.
+                "SELECT s.book_id, p.other_id, p.count FROM unnest(%s::bigint[]) AS s(book_id) "  # noqa: S608
+                f"CROSS JOIN LATERAL (SELECT other_id, count FROM {table} "
+                "WHERE book_id = s.book_id AND count >= %s "
+                "ORDER BY count DESC, other_id LIMIT %s) AS p",
+                [book_ids, conf.min_support(), per_book],
+            )
+            return cursor.fetchall()
+    return list(
+        BookPair.objects.filter(book_id__in=book_ids, count__gte=conf.min_support())
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("book_id")],
+                order_by=[F("count").desc(), F("other_id")],
+            )
+        )
+        .filter(rank__lte=per_book)
+        .values_list("book_id", "other_id", "count")
+    )
+
+
+def related(seeds: dict[int, float]) -> dict[int, Candidate]:
+    """Books related to the seeds: Σ seed weight × cosine(seed, book), with the seed that
+    contributed most as the reason. Only pairs with at least DISCOVERY_MIN_SUPPORT members
+    count, and only each seed's DISCOVERY_NEIGHBOURS strongest."""
+    if not seeds:
+        return {}
+    pairs = strongest_pairs(list(seeds), conf.neighbour_count())
+    ids = {b for b, _, _ in pairs} | {o for _, o, _ in pairs}
+    alpha, shrink = conf.similarity_alpha(), conf.shrinkage()
+    norms = dict(BookStat.objects.filter(book_id__in=ids).values_list("book_id", "members"))
+    found: dict[int, Candidate] = {}
+    best: dict[int, float] = {}
+    for seed, other, count in pairs:
+        if other in seeds:
+            continue
+        n_seed, n_other = max(norms.get(seed, 0), count), max(norms.get(other, 0), count)
+        # alpha 0.5 is cosine; higher alpha forgives a candidate's popularity a little.
+        similarity = count / (n_seed**alpha * n_other ** (1 - alpha))
+        part = seeds[seed] * similarity * count / (count + shrink)
+        candidate = found.setdefault(other, Candidate(other, 0.0, Recommendation.Reason.BECAUSE))
+        candidate.score += part
+        if part > best.get(other, 0.0):
+            best[other] = part
+            candidate.reason_book_id = seed
+    return found
+
+
+def joined_genre_ids(user_id: int) -> list[int]:
+    from django.contrib.auth import get_user_model
+
+    through = get_user_model().favourite_genres.through
+    return list(through.objects.filter(user_id=user_id).values_list("genre_id", flat=True))
+
+
+def popular_fill(
+    *, genre_ids: list[int], limit: int, exclude: set[int] = frozenset()
+) -> list[Candidate]:
+    """Trending books in the member's genres, then overall (new members, and the tail)."""
+    out: list[Candidate] = []
+    seen = set(exclude)
+    if genre_ids:
+        for genre_id, book_id in (
+            TrendingGenre.objects.filter(genre_id__in=genre_ids, score__gt=trending.EPSILON)
+            .order_by("-score", "book_id")
+            .values_list("genre_id", "book_id")[: limit * 2]
+        ):
+            if book_id not in seen:
+                seen.add(book_id)
+                out.append(Candidate(book_id, 0.0, Recommendation.Reason.GENRE, None, genre_id))
+    for book_id in (
+        Trending.objects.filter(score__gt=trending.EPSILON)
+        .order_by("-score", "book_id")
+        .values_list("book_id", flat=True)[: limit * 2]
+    ):
+        if book_id not in seen:
+            seen.add(book_id)
+            out.append(Candidate(book_id, 0.0, Recommendation.Reason.TRENDING))
+    return out
+
+
+def excluded_for(user_id: int, book_ids: set[int]) -> set[int]:
+    """Of `book_ids`: on any of the member's lists (private too) or reviewed, their own
+    posts, and what they said they are not interested in."""
+    if not book_ids:
+        return set()
+    ids = list(book_ids)
+    have = (
+        Signal.objects.filter(user_id=user_id, active=True, kind__in=HAVE_KINDS, book_id__in=ids)
+        .order_by()
+        .values_list("book_id", flat=True)
+    )
+    # Also the lists and reactions tables themselves: a book just added is excluded even
+    # before discovery's consumer has seen its event.
+    from lists.models import ListItem
+    from reactions.models import Review
+
+    listed = (
+        ListItem.objects.filter(owner_id=user_id, book_id__in=ids)
+        .order_by()
+        .values_list("book_id", flat=True)
+    )
+    reviewed = (
+        Review.objects.filter(user_id=user_id, book_id__in=ids)
+        .order_by()
+        .values_list("book_id", flat=True)
+    )
+    own = (
+        BookPost.objects.filter(owner_id=user_id, book_id__in=ids)
+        .order_by()
+        .values_list("book_id", flat=True)
+    )
+    no = (
+        NotInterested.objects.filter(user_id=user_id, book_id__in=ids)
+        .order_by()
+        .values_list("book_id", flat=True)
+    )
+    return set(have.union(listed, reviewed, own, no))  # one round trip
+
+
+def compute(user_id: int, *, now: dt.datetime | None = None) -> list[Candidate]:
+    now = now or timezone.now()
+    limit = conf.rec_count()
+    seeds = seeds_for(user_id, now=now)
+    found = related(seeds)
+    genres = joined_genre_ids(user_id)
+    if genres and found:
+        boosted = set(
+            Book.genres.through.objects.filter(
+                book_id__in=list(found), genre_id__in=genres
+            ).values_list("book_id", flat=True)
+        )
+        for book_id in boosted:
+            found[book_id].score *= 1 + conf.genre_boost()
+    ordered = sorted(found.values(), key=lambda c: (-c.score, c.book_id))
+    # Exclusions are checked for the best few only (bounded IN lists); members who have
+    # most of them get a second, wider look.
+    window = limit * 3
+    ranked: list[Candidate] = []
+    while ordered:
+        head = ordered[:window]
+        excluded = excluded_for(user_id, {c.book_id for c in head})
+        ranked = [c for c in head if c.book_id not in excluded][:limit]
+        if len(ranked) >= limit or window >= len(ordered):
+            break
+        window *= 4
+    if len(ranked) < limit:
+        # Too few related books (a new member, a niche taste): trending in their genres,
+        # then overall.
+        fill = popular_fill(genre_ids=genres, limit=limit, exclude=set(found) | set(seeds))
+        excluded = excluded_for(user_id, {c.book_id for c in fill})
+        for position, c in enumerate(x for x in fill if x.book_id not in excluded):
+            if len(ranked) >= limit:
+                break
+            c.score = -1.0 - position  # after every related book, in trending order
+            ranked.append(c)
+    return ranked
+
+
+def refresh(user_id: int, *, now: dt.datetime | None = None) -> int:
+    """Recompute and store a member's recommendations. Returns how many."""
+    from django.contrib.auth import get_user_model
+
+    ranked = compute(user_id, now=now)
+    Recommendation.objects.filter(user_id=user_id).delete()
+    if ranked and not get_user_model().objects.filter(pk=user_id).exists():
+        return 0  # the member was deleted after the event: nothing to store
+    Recommendation.objects.bulk_create(
+        [
+            Recommendation(
+                user_id=user_id,
+                book_id=c.book_id,
+                score=c.score,
+                reason=c.reason,
+                reason_book_id=c.reason_book_id,
+                reason_genre_id=c.reason_genre_id,
+            )
+            for c in ranked
+        ]
+    )
+    return len(ranked)
+
+
+def refresh_stalest(*, limit: int = 200, now: dt.datetime | None = None) -> int:
+    """Refresh the active members (a signal in the last 30 days) whose stored
+    recommendations are oldest or missing (beat, every few minutes): other members'
+    activity changes co-occurrence without touching their rows."""
+    from django.db import transaction
+    from django.db.models import Min
+
+    now = now or timezone.now()
+    active = set(
+        Signal.objects.filter(changed_at__gte=now - dt.timedelta(days=30))
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    computed = dict(
+        Recommendation.objects.filter(user_id__in=active)
+        .values("user_id")
+        .annotate(oldest=Min("computed_at"))
+        .values_list("user_id", "oldest")
+    )
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+    users = sorted(active, key=lambda u: (computed.get(u, never), u))[:limit]
+    for user_id in users:
+        with transaction.atomic():
+            refresh(user_id)
+    return len(users)
