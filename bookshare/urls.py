@@ -21,7 +21,6 @@ urlpatterns = [
     path("", include("reactions.urls")),
     path("", include("exchanges.urls")),
     path("", include("notifications.urls")),
-
     path("", include("discovery.urls")),
 ]
 
