@@ -350,3 +350,7 @@ BOOKS_PAGE_SIZE = env.int("BOOKS_PAGE_SIZE", default=20)
 BOOKS_SIMILAR_COUNT = env.int("BOOKS_SIMILAR_COUNT", default=8)
 # Largest cover image a member may upload, in bytes.
 BOOKS_COVER_MAX_BYTES = env.int("BOOKS_COVER_MAX_BYTES", default=2 * 1024 * 1024)
+
+# --- Site pages (about, contact, …) -------------------------------------------------------
+# The address on the contact page.
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="hello@bookshare.local")

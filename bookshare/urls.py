@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("ops/events/", core_views.event_stats, name="event_stats"),
     path("admin/", admin.site.urls),
+    path("", include("bookshare.core.urls")),
     path("", include("accounts.urls")),
     path("", include("books.urls")),
 ]
