@@ -32,9 +32,21 @@ class Book:
     location: str = "Leeds"
 
 
+def open_menu(page: Page) -> None:
+    """On a narrow screen the navigation is folded into a "Menu" (a <details>)."""
+    summary = page.locator("details.site-menu > summary")
+    if summary.is_visible() and page.locator("details.site-menu[open]").count() == 0:
+        summary.click()
+
+
+def nav(page: Page, name: str):
+    open_menu(page)
+    return page.get_by_role("navigation", name=name)
+
+
 def register(page: Page, reader: Reader, smtp) -> None:
     page.goto("/")
-    page.get_by_role("link", name="Join").first.click()
+    nav(page, "Account").get_by_role("link", name="Join").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Join")
     page.get_by_label("Email").fill(reader.email)
     page.get_by_label("Username").fill(reader.username)
@@ -57,12 +69,12 @@ def verify(page: Page, reader: Reader, smtp) -> None:
     page.get_by_label("6-digit code").fill(code_from_sink(smtp, reader.email))
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("status").first).to_contain_text("Your email address is confirmed")
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text(reader.username)
+    expect(nav(page, "Account")).to_contain_text(reader.username)
 
 
 def share(page: Page, book: Book) -> str:
     """Share `book`; returns the post page's path."""
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Share a book").click()
+    nav(page, "Main").get_by_role("link", name="Share a book").click()
     page.get_by_label("Title:", exact=True).fill(book.title)
     page.get_by_label("Author(s)").fill(book.authors)
     page.get_by_label(book.genre, exact=True).check()
@@ -90,10 +102,9 @@ def find_by_search(page: Page, book: Book) -> None:
 
 
 def sign_out(page: Page, reader: Reader) -> None:
-    account = page.get_by_role("navigation", name="Account")
-    account.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("navigation", name="Account")).not_to_contain_text(reader.username)
-    expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
+    nav(page, "Account").get_by_role("button", name="Sign out").click()
+    expect(nav(page, "Account")).not_to_contain_text(reader.username)
+    expect(nav(page, "Account").get_by_role("link", name="Sign in")).to_be_visible()
 
 
 def sign_in(page: Page, username: str, password: str) -> None:
@@ -101,4 +112,4 @@ def sign_in(page: Page, username: str, password: str) -> None:
     page.get_by_label("Email or username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text(username)
+    expect(nav(page, "Account")).to_contain_text(username)
