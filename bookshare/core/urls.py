@@ -7,11 +7,13 @@ from django.urls import path
 from django.views.generic import TemplateView
 
 
+class SitePage(TemplateView):
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(CONTACT_EMAIL=settings.CONTACT_EMAIL, **kwargs)
+
+
 def page(name: str):
-    return TemplateView.as_view(
-        template_name=f"core/pages/{name}.html",
-        extra_context={"CONTACT_EMAIL": settings.CONTACT_EMAIL},
-    )
+    return SitePage.as_view(template_name=f"core/pages/{name}.html")
 
 
 def favicon(request):
