@@ -16,10 +16,7 @@ from bookshare.testing.services import free_port, require_service
 
 from .stack import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, new_stack
 
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-# (factories, assertions) are still plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 390, "height": 844}
 
@@ -71,11 +68,20 @@ def live_stack(chromium_path, django_db_setup, smtp_sink):
 def chromium(chromium_path):
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls
+    # (factories, assertions) are still plain synchronous code. Only while the browser
+    # tests run: it must not leak into other tests' subprocesses (check --deploy refuses it).
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
     # launch() gives Chromium a fresh, temporary user-data-dir of its own each time.
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    if previous is None:
+        os.environ.pop(ASYNC_UNSAFE, None)
+    else:
+        os.environ[ASYNC_UNSAFE] = previous
 
 
 @pytest.fixture

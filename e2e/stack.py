@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
 def stack_environment(*, smtp_url: str, site_url: str) -> dict:
     """What every process of the stack sees: the test database, broker and VAR_DIR."""
     env = dict(os.environ)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the test process only
     env.update(
         DJANGO_SETTINGS_MODULE="bookshare.test_settings",
         DATABASE_URL=test_database_url(),

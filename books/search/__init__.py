@@ -134,7 +134,9 @@ def spelling_fix(parsed: ParsedQuery) -> ParsedQuery | None:
     """The query with unknown words replaced by the closest vocabulary words, or None.
 
     Covers every field in the vocabulary (titles, authors, genres, descriptions, places)
-    and the last, partial word: a prefix of a known word counts as known."""
+    and the last, partial word, which is completed to the shortest known word it starts.
+    Short words also try every vocabulary word one edit away (a scan of the vocabulary,
+    only on this path: queries that found fewer than CORRECT_ENOUGH posts)."""
     words = {w for w in parsed.positive_words if len(w) >= 3 and w.isalpha()}
     if not words:
         return None
