@@ -364,3 +364,6 @@ CELERY_BEAT_SCHEDULE["accounts-release-unverified"] = {
     "task": "accounts.release_unverified",
     "schedule": 60 * 60 * 24,
 }
+# --- Reactions (likes and reviews) -------------------------------------------------------
+# Reviews per page on a book's page.
+REACTIONS_REVIEWS_PAGE_SIZE = env.int("REACTIONS_REVIEWS_PAGE_SIZE", default=10)

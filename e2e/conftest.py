@@ -78,6 +78,11 @@ def chromium(chromium_path):
         browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    # ORM calls made while Playwright's loop ran may hold a connection of their own; close
+    # it so the test database can be dropped.
+    from django.db import connections
+
+    connections.close_all()
     if previous is None:
         os.environ.pop(ASYNC_UNSAFE, None)
     else:

@@ -101,6 +101,18 @@ def find_by_search(page: Page, book: Book) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(book.title)
 
 
+def like(page: Page) -> None:
+    """On the post page: like it (htmx swaps the button in place; without scripts the form
+    posts and the page comes back)."""
+    page.get_by_role("button", name="Like this post").click()
+    expect(page.get_by_role("button", name="Liked this post")).to_be_visible()
+    expect(page.locator(".like-count")).to_have_text("1 like")
+    page.reload()  # it was stored, not only drawn
+    expect(page.get_by_role("button", name="Liked this post")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+
+
 def sign_out(page: Page, reader: Reader) -> None:
     nav(page, "Account").get_by_role("button", name="Sign out").click()
     expect(nav(page, "Account")).not_to_contain_text(reader.username)

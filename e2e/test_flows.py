@@ -19,7 +19,8 @@ FLOW_STEPS = [
     flows.verify,
     "share",
     "find",
-    # flows.like, flows.want_to_read — when reactions and lists land
+    "like",
+    # flows.want_to_read — when the lists issue lands
     "sign_out",
 ]
 
@@ -47,6 +48,8 @@ def test_newcomer_registers_shares_finds_and_signs_out(open_page, smtp_sink, see
             flows.share(page, book)
         elif step == "find":
             flows.find_by_search(page, book)
+        elif step == "like":
+            flows.like(page)
         elif step == "sign_out":
             flows.sign_out(page, reader)
         else:

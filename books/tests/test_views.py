@@ -199,8 +199,9 @@ def many_posts():
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    # Cards prefetch the book's genres too (the placeholder cover's colour).
-    [("home", 6), ("genre", 5), ("book", 5), ("profile", 6), ("search", 3), ("post", 6)],
+    # Cards prefetch the book's genres (placeholder cover colour); book: + the rating and
+    # the review count (reactions); post: + the like count
+    [("home", 6), ("genre", 5), ("book", 7), ("profile", 6), ("search", 3), ("post", 7)],
 )
 def test_pages_use_a_constant_number_of_queries(
     client, settings, many_posts, django_assert_num_queries, name, expected
