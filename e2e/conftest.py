@@ -64,7 +64,9 @@ def live_stack(chromium_path, django_db_setup, smtp_sink):
     stack.stop()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: one sync Playwright at a time per process, and other
+# apps' browser tests (reactions/tests/test_browser.py) start their own after ours.
+@pytest.fixture(scope="module")
 def chromium(chromium_path):
     from playwright.sync_api import sync_playwright
 
