@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -364,6 +365,12 @@ CELERY_BEAT_SCHEDULE["accounts-release-unverified"] = {
     "task": "accounts.release_unverified",
     "schedule": 60 * 60 * 24,
 }
+# --- Lists ------------------------------------------------------------------------------
+# Books per page on a list's page.
+LISTS_PAGE_SIZE = env.int("LISTS_PAGE_SIZE", default=24)
+# Rows of a Goodreads/StoryGraph import applied per transaction on the `imports` queue.
+LISTS_IMPORT_BATCH_SIZE = env.int("LISTS_IMPORT_BATCH_SIZE", default=200)
+
 # --- Reactions (likes and reviews) -------------------------------------------------------
 # Reviews per page on a book's page.
 REACTIONS_REVIEWS_PAGE_SIZE = env.int("REACTIONS_REVIEWS_PAGE_SIZE", default=10)

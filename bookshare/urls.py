@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("bookshare.core.urls")),
     path("", include("accounts.urls")),
     path("", include("books.urls")),
+    path("", include("lists.urls")),
     path("", include("reactions.urls")),
 ]
 

@@ -113,6 +113,18 @@ def like(page: Page) -> None:
     )
 
 
+def want_to_read(page: Page) -> None:
+    """On the post page: add the book to the reader's Want to read list."""
+    page.get_by_role("button", name="Want to read", exact=True).click()
+    status = page.locator(".reading-status")
+    expect(status).to_contain_text("Your reading status: Want to read")
+    page.reload()  # stored, not only drawn
+    expect(page.locator(".reading-status")).to_contain_text("Want to read")
+    expect(page.get_by_role("button", name="✓ Want to read")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+
+
 def sign_out(page: Page, reader: Reader) -> None:
     nav(page, "Account").get_by_role("button", name="Sign out").click()
     expect(nav(page, "Account")).not_to_contain_text(reader.username)

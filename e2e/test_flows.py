@@ -12,15 +12,14 @@ from .conftest import MOBILE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# The flow, in order. Steps for liking a book and adding it to "Want to read" join here
-# once those features are on main (each a function in flows.py).
+# The flow, in order; each step is a function in flows.py.
 FLOW_STEPS = [
     flows.register,
     flows.verify,
     "share",
     "find",
     "like",
-    # flows.want_to_read — when the lists issue lands
+    "want_to_read",
     "sign_out",
 ]
 
@@ -50,6 +49,8 @@ def test_newcomer_registers_shares_finds_and_signs_out(open_page, smtp_sink, see
             flows.find_by_search(page, book)
         elif step == "like":
             flows.like(page)
+        elif step == "want_to_read":
+            flows.want_to_read(page)
         elif step == "sign_out":
             flows.sign_out(page, reader)
         else:

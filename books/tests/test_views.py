@@ -200,8 +200,9 @@ def many_posts():
 @pytest.mark.parametrize(
     ("name", "expected"),
     # Cards prefetch the book's genres (placeholder cover colour); book: + the rating and
-    # the review count (reactions); post: + the like count
-    [("home", 6), ("genre", 5), ("book", 7), ("profile", 6), ("search", 3), ("post", 7)],
+    # the review count (reactions); post: + the like count; profile: + the member's
+    # reading lists (lists/_member_lists.html)
+    [("home", 6), ("genre", 5), ("book", 7), ("profile", 7), ("search", 3), ("post", 7)],
 )
 def test_pages_use_a_constant_number_of_queries(
     client, settings, many_posts, django_assert_num_queries, name, expected
