@@ -7,11 +7,12 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format check bench migrate seed shell clean help
+.PHONY: run test e2e lint format check bench migrate seed shell clean help
 
 help:
 	@echo "make run      set up (venv, .env, migrate, demo data) and start web, workers and beat"
-	@echo "make test     run the whole test suite"
+	@echo "make test     run the whole test suite (browser tests skip without /usr/bin/chromium)"
+	@echo "make e2e      run only the browser tests (e2e/, Chromium + axe-core)"
 	@echo "make lint     ruff check + format check"
 	@echo "make bench    run the benchmarks in bench/ (needs PostgreSQL + Redis)"
 
@@ -40,6 +41,11 @@ run: seed
 test: $(STAMP)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+# Browser tests alone: Chromium (apt-get install chromium) driven by Playwright against
+# web, workers and beat. Screenshots of failures land in var/e2e-artifacts/.
+e2e: $(STAMP)
+	@$(PY) -m pytest -m browser e2e $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
@@ -58,4 +64,4 @@ shell: $(STAMP) .env
 	@$(PY) manage.py shell
 
 clean:
-	rm -rf var/broker var/cache var/test .pytest_cache
+	rm -rf var/broker var/cache var/test var/e2e-artifacts .pytest_cache

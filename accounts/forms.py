@@ -5,7 +5,12 @@ from django.core.validators import RegexValidator
 
 from .codes import code_is_well_formed, code_normalize
 from .models import User
-from .services import DUPLICATE_EMAIL, DUPLICATE_USERNAME, password_reset_request
+from .services import (
+    DUPLICATE_EMAIL,
+    DUPLICATE_USERNAME,
+    password_reset_request,
+    unverified_replaceable,
+)
 
 USERNAME_HELP = "3–30 letters, digits, dots, dashes or underscores. Shown on your profile."
 
@@ -45,13 +50,16 @@ class RegistrationForm(forms.Form):
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
-        if User.objects.filter(email__iexact=email).exists():
+        taken = User.objects.filter(email__iexact=email)
+        if taken.exclude(pk__in=unverified_replaceable(email=email)).exists():
             raise forms.ValidationError(DUPLICATE_EMAIL)
         return email
 
     def clean_username(self):
         username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
+        taken = User.objects.filter(username__iexact=username)
+        # An unverified account is replaced by this registration (services.user_register).
+        if taken.exclude(pk__in=unverified_replaceable(username=username)).exists():
             raise forms.ValidationError(DUPLICATE_USERNAME)
         return username
 
@@ -139,3 +147,13 @@ class ProfileForm(forms.ModelForm):
             "bio": "A few words about you and what you read (up to 2000 characters).",
             "favourite_genres": "Pick any you like to read.",
         }
+
+
+class ChangeEmailForm(forms.Form):
+    """On the verify page: correct a mistyped address before it is confirmed."""
+
+    email = forms.EmailField(
+        label="Correct email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

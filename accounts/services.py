@@ -17,6 +17,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -44,6 +45,9 @@ def user_register(*, email: str, username: str, password: str, ip: str | None = 
     user.set_password(password)
     try:
         with transaction.atomic():
+            # An unverified account with this name or address is someone's first try
+            # (a mistyped address, a second attempt): this registration replaces it.
+            unverified_replaceable(username=username, email=email).delete()
             user.save()
             _record(user=user, kind=VerificationRecord.Kind.REQUESTED, ip=ip)
     except IntegrityError:
@@ -52,6 +56,56 @@ def user_register(*, email: str, username: str, password: str, ip: str | None = 
             raise ValidationError({"email": DUPLICATE_EMAIL}) from None
         raise ValidationError({"username": DUPLICATE_USERNAME}) from None
     return user
+
+
+def unverified_replaceable(*, username: str = "", email: str = ""):
+    """Unverified, non-staff accounts holding this username or address: a new
+    registration takes their place (they never confirmed an address, so own nothing)."""
+    match = Q(pk__in=[])
+    if username:
+        match |= Q(username__iexact=username)
+    if email:
+        match |= Q(email__iexact=email.strip())
+    return User.objects.filter(match, email_verified_at__isnull=True, is_staff=False)
+
+
+@transaction.atomic
+def user_change_unverified_email(*, user: User, email: str, ip: str | None = None) -> CodeRequest:
+    """Correct the address of an account that is not verified yet, and send a code there.
+
+    Raises ValidationError when a verified account has that address. Another unverified
+    account holding it is replaced. The resend cool-down does not apply (the last code
+    went to the wrong place) but the hourly limit on codes does, via the view's rate limit.
+    """
+    member = User.objects.select_for_update().get(pk=user.pk)
+    if member.is_verified:
+        return CodeRequest("already_verified")
+    email = email.strip()
+    if (
+        User.objects.filter(email__iexact=email)
+        .exclude(pk=member.pk)
+        .filter(Q(email_verified_at__isnull=False) | Q(is_staff=True))
+        .exists()
+    ):
+        raise ValidationError({"email": DUPLICATE_EMAIL})
+    unverified_replaceable(email=email).exclude(pk=member.pk).delete()
+    old = member.email
+    member.email = email
+    member.save(update_fields=["email"])
+    _record(user=member, kind=VerificationRecord.Kind.REQUESTED, ip=ip, detail=f"email was {old}")
+    return verification_code_request(user=member, ip=ip, enforce_limits=False, detail="new email")
+
+
+@transaction.atomic
+def unverified_release(*, older_than_days: int | None = None) -> int:
+    """Delete accounts never verified within `older_than_days` of joining (default
+    ACCOUNTS_UNVERIFIED_DAYS), freeing their usernames and addresses. Returns how many."""
+    days = settings.ACCOUNTS_UNVERIFIED_DAYS if older_than_days is None else older_than_days
+    cutoff = clock.now() - timedelta(days=days)
+    stale = User.objects.filter(
+        email_verified_at__isnull=True, is_staff=False, date_joined__lt=cutoff
+    )
+    return stale.delete()[1].get(User._meta.label, 0)
 
 
 # -- asking for a code --------------------------------------------------------------------

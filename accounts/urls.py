@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/register/", views.register, name="register"),
     path("accounts/verify/", views.verify, name="verify"),
     path("accounts/verify/resend/", views.verify_resend, name="verify_resend"),
+    path("accounts/verify/email/", views.verify_change_email, name="verify_change_email"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/password/change/", views.password_change, name="password_change"),

@@ -21,10 +21,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .decorators import verified_required
-from .forms import CodeForm, LoginForm, ProfileForm, QueuedPasswordResetForm, RegistrationForm
+from .forms import (
+    ChangeEmailForm,
+    CodeForm,
+    LoginForm,
+    ProfileForm,
+    QueuedPasswordResetForm,
+    RegistrationForm,
+)
 from .ratelimit import client_ip, rate_limited
 from .selectors import user_get_by_username, user_get_pending, verification_state
 from .services import (
+    user_change_unverified_email,
     user_profile_update,
     user_register,
     verification_code_check,
@@ -127,8 +135,42 @@ def verify(request):
         else:
             minutes = settings.ACCOUNTS_CODE_TTL_SECONDS // 60
             form.add_error("code", CHECK_MESSAGES[result.outcome].format(minutes=minutes))
-    context = {"form": form, "state": verification_state(user=user), "next": next_url}
+    return _render_verify(request, user, form=form, next_url=next_url)
+
+
+def _render_verify(request, user, *, form=None, email_form=None, next_url=""):
+    context = {
+        "form": form or CodeForm(),
+        "email_form": email_form or ChangeEmailForm(),
+        "state": verification_state(user=user),
+        "next": next_url,
+    }
     return render(request, "accounts/verify.html", context)
+
+
+@require_POST
+@rate_limited("resend")
+def verify_change_email(request):
+    """A mistyped address, corrected on the verify page: a new code goes to the new one."""
+    user = _pending_user(request)
+    next_url = _safe_next(request)
+    if user is None:
+        return redirect_to_login(_verify_url(next_url))
+    if user.is_verified:
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    form = ChangeEmailForm(request.POST)
+    if form.is_valid():
+        try:
+            user_change_unverified_email(
+                user=user, email=form.cleaned_data["email"], ip=client_ip(request)
+            )
+        except ValidationError as error:
+            form.add_error("email", error.message_dict.get("email", error.messages))
+        else:
+            user.refresh_from_db()
+            messages.success(request, f"Address changed. A new code is on its way to {user.email}.")
+            return redirect(_verify_url(next_url))
+    return _render_verify(request, user, email_form=form, next_url=next_url)
 
 
 @require_POST

@@ -72,7 +72,7 @@ class Generator:
     """Plausible-looking books from the demo's word lists plus invented words."""
 
     def __init__(self, seed: int = 7):
-        from books import demo
+        from books import synthetic as demo
 
         self.rng = random.Random(seed)
         self.demo = demo

@@ -20,7 +20,7 @@ def _credits() -> Prefetch:
 
 def posts_for_cards(qs: QuerySet[BookPost]) -> QuerySet[BookPost]:
     """What a list of post cards needs: book, owner and ordered authors."""
-    return qs.select_related("book", "owner").prefetch_related(_credits())
+    return qs.select_related("book", "owner").prefetch_related(_credits(), "book__genres")
 
 
 def posts_latest() -> QuerySet[BookPost]:
@@ -82,7 +82,8 @@ def similar_posts(*, post: BookPost) -> list[BookPost]:
             Prefetch(
                 "similar__book__credits",
                 queryset=BookAuthor.objects.select_related("author").order_by("position"),
-            )
+            ),
+            "similar__book__genres",
         )
         .order_by("-score", "-similar_id")
     )

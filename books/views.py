@@ -155,7 +155,7 @@ def search(request):
         language=data["language"] or None,
         genre=data["genre"] or None,
     )
-    results = search_index.search_posts(q, filters=filters)
+    results = search_index.search_posts(q, filters=filters, correct=not request.GET.get("exact"))
     has_words = not results.parsed.is_empty
     has_filters = any([filters.offer, filters.language, filters.genre])
     if q and not has_words:
@@ -167,6 +167,7 @@ def search(request):
         results=results,
         page_obj=page_obj,
         filter_query=_filters_query(request),
+        shown_q=results.parsed.raw if results.corrected_from is not None else q,
     )
     if page_obj is None or not page_obj.paginator.count:
         context["popular_genres"] = selectors.popular_genres()
@@ -180,4 +181,5 @@ def _filters_query(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("q", None)
+    params.pop("exact", None)
     return params.urlencode()

@@ -352,6 +352,19 @@ BOOKS_SIMILAR_COUNT = env.int("BOOKS_SIMILAR_COUNT", default=8)
 # Largest cover image a member may upload, in bytes.
 BOOKS_COVER_MAX_BYTES = env.int("BOOKS_COVER_MAX_BYTES", default=2 * 1024 * 1024)
 
+# --- Site pages (about, contact, …) -------------------------------------------------------
+# The address on the contact page.
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="hello@bookshare.local")
+
+# --- Unverified accounts (accounts app, issue 12) -----------------------------------------
+# Accounts whose address is never confirmed are deleted this many days after joining
+# (a daily beat task), so their usernames and addresses are free again.
+ACCOUNTS_UNVERIFIED_DAYS = env.int("ACCOUNTS_UNVERIFIED_DAYS", default=7)
+CELERY_TASK_ROUTES["accounts.release_unverified"] = {"queue": "control"}
+CELERY_BEAT_SCHEDULE["accounts-release-unverified"] = {
+    "task": "accounts.release_unverified",
+    "schedule": 60 * 60 * 24,
+}
 # --- Lists ------------------------------------------------------------------------------
 # Books per page on a list's page.
 LISTS_PAGE_SIZE = env.int("LISTS_PAGE_SIZE", default=24)

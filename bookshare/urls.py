@@ -15,6 +15,7 @@ urlpatterns = [
     path("ops/events/", core_views.event_stats, name="event_stats"),
     path("metrics", core_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    path("", include("bookshare.core.urls")),
     path("", include("accounts.urls")),
     path("", include("books.urls")),
     path("", include("lists.urls")),

@@ -38,6 +38,14 @@ def commands(host: str, port: int) -> dict[str, list[str]]:
     return procs
 
 
+def environment(host: str, port: int, base: dict | None = None) -> dict[str, str]:
+    """What every process gets: links in emails (verification, password reset) point at
+    this server unless SITE_URL is already set (real environment variables win over .env)."""
+    env = dict(os.environ if base is None else base, PYTHONUNBUFFERED="1")
+    env.setdefault("SITE_URL", f"http://{host}:{port}")
+    return env
+
+
 def pump(name: str, colour: str, stream, width: int) -> None:
     tty = sys.stdout.isatty()
     prefix = f"{colour}{name:<{width}}{RESET} | " if tty else f"{name:<{width}} | "
@@ -52,10 +60,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
 
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    # Links in emails (verification, password reset) point at this server, unless the
-    # environment says otherwise. Real environment variables win over .env.
-    env.setdefault("SITE_URL", f"http://{args.host}:{args.port}")
+    env = environment(args.host, args.port)
     procs: dict[str, subprocess.Popen] = {}
     width = max(len(n) for n in commands(args.host, args.port))
     for i, (name, cmd) in enumerate(commands(args.host, args.port).items()):

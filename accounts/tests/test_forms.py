@@ -2,7 +2,7 @@ import pytest
 
 from accounts.forms import CodeForm, LoginForm, ProfileForm, RegistrationForm
 
-from .factories import UserFactory
+from .factories import VerifiedUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,14 +19,14 @@ def test_a_good_registration_is_valid():
 
 
 def test_a_taken_email_in_another_case_is_an_email_error():
-    UserFactory(email="a@example.org")
+    VerifiedUserFactory(email="a@example.org")
     form = registration(email="A@EXAMPLE.ORG")
     assert not form.is_valid()
     assert "already exists" in form.errors["email"][0]
 
 
 def test_a_taken_username_in_another_case_is_a_username_error():
-    UserFactory(username="Ann")
+    VerifiedUserFactory(username="Ann")
     assert "taken" in registration().errors["username"][0]
 
 

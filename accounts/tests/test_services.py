@@ -35,7 +35,7 @@ def test_register_records_the_first_code_request():
 
 
 def test_register_a_duplicate_email_in_another_case_raises_and_creates_nothing():
-    UserFactory(email="taken@example.org")
+    VerifiedUserFactory(email="taken@example.org")
     with pytest.raises(ValidationError) as excinfo:
         user_register(email="TAKEN@Example.org", username="other", password="pass-phrase-77")
     assert "email" in excinfo.value.message_dict
@@ -44,7 +44,7 @@ def test_register_a_duplicate_email_in_another_case_raises_and_creates_nothing()
 
 
 def test_register_a_duplicate_username_in_another_case_raises():
-    UserFactory(username="Reader")
+    VerifiedUserFactory(username="Reader")
     with pytest.raises(ValidationError) as excinfo:
         user_register(email="new@example.org", username="READER", password="pass-phrase-77")
     assert "username" in excinfo.value.message_dict

@@ -65,7 +65,7 @@ def test_the_verify_page_says_where_the_code_was_sent(client):
 
 
 def test_a_duplicate_email_in_another_case_is_refused_clearly(client):
-    UserFactory(email="taken@example.org")
+    VerifiedUserFactory(email="taken@example.org")
     response = client.post("/accounts/register/", form(email="Taken@EXAMPLE.org"))
     assert response.status_code == 200
     assert b"An account with this email address already exists" in response.content
@@ -73,7 +73,7 @@ def test_a_duplicate_email_in_another_case_is_refused_clearly(client):
 
 
 def test_a_duplicate_username_in_another_case_is_refused_clearly(client):
-    UserFactory(username="NewReader")
+    VerifiedUserFactory(username="NewReader")
     response = client.post("/accounts/register/", form())
     assert b"This username is taken" in response.content
     assert User.objects.count() == 1

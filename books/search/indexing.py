@@ -84,7 +84,17 @@ def entry_for(post: BookPost) -> SearchEntry:
 
 
 def vocabulary_of(entry: SearchEntry) -> set[str]:
-    text = " ".join([entry.title, entry.subtitle, entry.authors, entry.genres, entry.description])
+    # Places too, so a town ("Bath") is a known word and never "corrected" away.
+    text = " ".join(
+        [
+            entry.title,
+            entry.subtitle,
+            entry.authors,
+            entry.genres,
+            entry.description,
+            entry.location,
+        ]
+    )
     return set(content_words(text))
 
 

@@ -6,7 +6,8 @@ Web-search style, like PostgreSQL's websearch_to_tsquery:
   word or other     either (OR binds the neighbouring items)
   -word, -"phrase"  must not match
 The last plain word also matches as a prefix ("hobb" finds "hobbit"), since people
-search as they type. Text is normalised like the index (case, accents, punctuation).
+search as they type; after other words even one or two letters do ("left ha").
+Text is normalised like the index (case, accents, punctuation).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from books.text import STOPWORDS, normalize, words
 MAX_QUERY_LENGTH = 200
 MAX_ATOMS = 12
 MAX_WORD_LENGTH = 40
-MIN_PREFIX_LENGTH = 3
+MIN_PREFIX_LENGTH = 3  # a query of one word
+MIN_PREFIX_LENGTH_AFTER_WORDS = 1  # the last of several words ("left h")
 
 _TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
@@ -107,7 +109,9 @@ def parse(raw: str) -> ParsedQuery:
         kind, atom, negated = items[index]
         if kind == "or":
             continue
-        if kind == "bare" and len(atom.words[0]) >= MIN_PREFIX_LENGTH:
+        before = any(it[0] != "or" and not it[2] for it in items[:index])
+        shortest = MIN_PREFIX_LENGTH_AFTER_WORDS if before else MIN_PREFIX_LENGTH
+        if kind == "bare" and len(atom.words[0]) >= shortest:
             items[index] = (kind, Atom(atom.words, prefix=True), negated)
         break
 

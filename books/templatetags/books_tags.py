@@ -1,6 +1,9 @@
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from books import selectors
+from books.covers import placeholder_svg
 from books.views import paginate
 
 register = template.Library()
@@ -27,3 +30,34 @@ def page_url(context, number, param="page"):
     params = request.GET.copy()
     params[param] = number
     return "?" + params.urlencode()
+
+
+@register.simple_tag
+def book_cover(book, decorative=False, title="", authors="", genre="", src=""):
+    """`{% book_cover book %}`: the book's cover image, or a generated placeholder (an
+    inline SVG with title, author and a genre colour). Works for a Book, a search entry
+    (anything with title/authors/genres/cover), or explicit title=… authors=… genre=….
+    `decorative=True` when the title is already next to it (cards): no alt text."""
+    if book is not None:
+        title = title or book.title
+        if hasattr(book, "cover_src"):  # a Book
+            src = src or book.cover_src
+            authors = authors or book.author_names
+            genres = list(book.genres.all())
+            genre = genre or (genres[0].slug if genres else "")
+        else:  # a SearchEntry
+            src = src or book.cover
+            authors = authors or book.authors
+            genre = genre or (book.genre_slugs.strip("|").split("|")[0] if book.genre_slugs else "")
+    if src:
+        alt = "" if decorative else f"Cover of {title}"
+        return format_html(
+            '<img class="cover-img" src="{}" alt="{}" width="200" height="300" loading="lazy" '
+            'referrerpolicy="no-referrer">',
+            src,
+            alt,
+        )
+    label = None if decorative else f"Cover of {title}, by {authors}" if authors else title
+    return mark_safe(  # noqa: S308 - every text in it is escaped by placeholder_svg
+        placeholder_svg(title=title, authors=authors, genre_key=genre, label=label)
+    )

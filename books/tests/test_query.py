@@ -23,12 +23,18 @@ def test_operators_cannot_be_injected():
     parsed = parse("a&b|c !d:* <-> 'e'")
     sql = to_pg_tsquery(parsed)
     assert "|" not in sql and "!" not in sql.replace(" & !", "")
-    assert sql == "(a <-> b <-> c) & d & e"
+    # The last word is a prefix, even a single letter, after other words ("left h").
+    assert sql == "(a <-> b <-> c) & d & e:*"
     assert '"' not in "".join(w for a in parsed.positive_atoms for w in a.words)
 
 
 def test_short_last_word_is_not_a_prefix():
     assert parse("an ox").positive_atoms[-1].prefix is False
+
+
+def test_short_last_word_after_other_words_is_a_prefix():
+    assert parse("left h").positive_atoms[-1].prefix is True
+    assert parse("left ha").positive_atoms[-1].prefix is True
 
 
 def test_query_length_and_atom_count_are_bounded():
