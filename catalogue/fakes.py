@@ -123,6 +123,7 @@ class Handler(BaseHTTPRequestHandler):
         segments = parts.path.strip("/").split("/", 1)
         provider, rest = segments[0], "/" + (segments[1] if len(segments) > 1 else "")
         self.server.hits.append(self.path)
+        self.server.requests.append((self.path, dict(self.headers)))
         delay = self.server.delay.get(provider)
         if delay:
             low, high = delay if isinstance(delay, tuple) else (delay, delay)
@@ -326,6 +327,7 @@ class FakeProviders(ThreadingHTTPServer):
         self.modes: dict[str, str] = {}
         self.delay: dict[str, float | tuple[float, float]] = {}
         self.hits: list[str] = []
+        self.requests: list[tuple[str, dict]] = []
         self.thread: threading.Thread | None = None
 
     @property
@@ -346,6 +348,15 @@ class FakeProviders(ThreadingHTTPServer):
             "ISBNDB_API_KEY": "fake-key" if isbndb else "",
         }
         return values
+
+    def reset(self) -> None:
+        self.modes.clear()
+        self.delay.clear()
+        self.hits.clear()
+        self.requests.clear()
+
+    def hits_for(self, provider: str) -> list[str]:
+        return [h for h in self.hits if h.startswith(f"/{provider}/")]
 
     def start(self) -> FakeProviders:
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)

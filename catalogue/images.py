@@ -22,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 ALLOWED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 MAX_SIDE = 1200  # stored covers are at most this wide or tall
 REFUSED = "Upload a JPEG, PNG, GIF or WebP image."
+TOO_MANY_PIXELS = "That image has too many pixels; a cover needs no more than a few million."
 
 
 def max_pixels() -> int:
@@ -42,15 +43,14 @@ def reencode(data: bytes) -> ContentFile:
                 raise ValidationError(REFUSED, code="cover_type")
             width, height = image.size
             if width * height > max_pixels() or width < 1 or height < 1:
-                raise ValidationError(
-                    "That image has too many pixels; a cover needs no more than a few million.",
-                    code="cover_pixels",
-                )
+                raise ValidationError(TOO_MANY_PIXELS, code="cover_pixels")
             image.seek(0)
             image.load()
     except ValidationError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(TOO_MANY_PIXELS, code="cover_pixels") from None
+    except UnidentifiedImageError:
         raise ValidationError(REFUSED, code="cover_type") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ValidationError(REFUSED, code="cover_broken") from exc
