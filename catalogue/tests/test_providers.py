@@ -18,7 +18,6 @@ from catalogue.providers import (
 
 from .conftest import DUNE, HOBBIT
 
-
 PROVIDERS = [(OpenLibrary, "openlibrary"), (GoogleBooks, "google"), (ISBNdb, "isbndb")]
 
 
