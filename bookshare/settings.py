@@ -389,3 +389,5 @@ CATALOGUE_COVER_ALLOW_PRIVATE = env.bool("CATALOGUE_COVER_ALLOW_PRIVATE", defaul
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 CELERY_BEAT_SCHEDULE["catalogue-resume"] = {"task": "catalogue.resume_jobs", "schedule": 60.0}
 CELERY_TASK_ROUTES["catalogue.resume_jobs"] = {"queue": "control"}
+# httpx logs every request at INFO; provider trouble is logged by the catalogue itself.
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}

@@ -19,6 +19,11 @@ def book_details(*, book: Book) -> BookDetails | None:
     return BookDetails.objects.filter(book=book).first()
 
 
+def is_placeholder(*, book: Book) -> bool:
+    """A book known only by its ISBN so far (see books.services.book_create_from_isbn)."""
+    return bool(book.isbn13) and book.title == f"ISBN {book.isbn13}"
+
+
 def external_links(*, book: Book) -> list[tuple[str, str]]:
     """(label, URL) for the book elsewhere, built from its ISBN."""
     isbn = book.isbn13
