@@ -34,6 +34,6 @@ def fake(fake_providers_server, settings, monkeypatch):
 def member(client, db):
     from books.tests.factories import UserFactory
 
-    user = UserFactory(username="reader")
+    user = UserFactory()
     client.force_login(user)
     return user
