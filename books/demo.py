@@ -282,6 +282,8 @@ def seed(*, stdout, style):
                     year=data["year"],
                     publisher=data["publisher"],
                     genres=[genres[slug], *extra],
+                    # Made-up ISBNs: nothing for outside catalogues to find.
+                    request_details=False,
                 )
             if not BookPost.objects.filter(book=book, owner=owner).exists():
                 # bulk_create: no events for demo data; the index is built right below.

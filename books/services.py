@@ -75,6 +75,7 @@ def book_create(
     cover_url: str = "",
     cover=None,
     genres: Iterable[Genre] = (),
+    request_details: bool = True,
 ) -> Book:
     title = squash_spaces(title)[:300]
     authors = [a for a in authors if normalize(a)][:MAX_AUTHORS]
@@ -107,7 +108,8 @@ def book_create(
     genres = list(genres)
     if genres:
         book.genres.set(genres)
-    _request_details(book)
+    if request_details:
+        _request_details(book)
     return book
 
 

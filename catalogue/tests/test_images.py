@@ -90,3 +90,22 @@ def test_a_huge_form_field_is_refused_not_a_500(client, member):
         {"title": "T", "authors": "A", "note": "x" * (2 * 1024 * 1024)},
     )
     assert response.status_code == 400
+
+
+def test_a_cover_uploaded_in_the_admin_is_reencoded_too(staff_client):
+    from books.tests.factories import BookFactory
+
+    book = BookFactory(title="Admin Cover", authors=["A. Writer"])
+    url = reverse("admin:books_book_change", args=[book.pk])
+    response = staff_client.post(
+        url,
+        {
+            "title": "Admin Cover",
+            "language": "en",
+            "cover": SimpleUploadedFile("x.jpg", fakes.polyglot_jpeg(), content_type="image/jpeg"),
+            "credits-TOTAL_FORMS": "0",
+            "credits-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "Upload a JPEG, PNG, GIF or WebP image" in response.content.decode()
