@@ -370,6 +370,13 @@ CATALOGUE_LOOKUP_TIMEOUT = env.float("CATALOGUE_LOOKUP_TIMEOUT", default=2.5)
 CATALOGUE_HTTP_RETRIES = env.int("CATALOGUE_HTTP_RETRIES", default=2)
 CATALOGUE_RETRY_AFTER_CAP = env.float("CATALOGUE_RETRY_AFTER_CAP", default=5.0)
 CATALOGUE_HTTP_MAX_BYTES = env.int("CATALOGUE_HTTP_MAX_BYTES", default=2 * 1024 * 1024)
+# Requests a second per provider, under each one's published limit (0: no limit; only
+# for local stand-ins). Counted in the cache, so shared by all processes with Redis.
+CATALOGUE_RATE_LIMITS = env.dict(
+    "CATALOGUE_RATE_LIMITS",
+    cast={"value": float},
+    default={"openlibrary": 3.0, "googlebooks": 5.0, "isbndb": 1.0},
+)
 # Circuit breaker: this many failures in a row open it for this many seconds.
 CATALOGUE_BREAKER_FAILURES = env.int("CATALOGUE_BREAKER_FAILURES", default=5)
 CATALOGUE_BREAKER_SECONDS = env.float("CATALOGUE_BREAKER_SECONDS", default=60.0)

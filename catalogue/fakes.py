@@ -19,6 +19,7 @@ all three providers under path prefixes:
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import random
@@ -86,14 +87,15 @@ def sample_image(*, size=(120, 180), fmt="JPEG", colour=(120, 60, 30)) -> bytes:
     return out.getvalue()
 
 
-def bomb_png() -> bytes:
-    """A 30000×30000 PNG of one colour: small on the wire, 900 million pixels."""
+@functools.cache
+def bomb_png(side: int = 30000) -> bytes:
+    """A side×side PNG of one colour: small on the wire, side² pixels (900 million)."""
     import struct
     import zlib
 
-    width = height = 30000
+    width = height = side
     row = b"\x00" + b"\x00" * (width // 8 + 1)
-    raw = zlib.compress(row * height, 9)
+    raw = zlib.compress(row * height, 1)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (
@@ -112,8 +114,32 @@ def polyglot_jpeg() -> bytes:
     return b"\xff\xd8\xff\xe0" + b"<html><script>alert(1)</script></html>" * 20
 
 
+def generic(isbn: str) -> dict:
+    return {
+        "title": f"Sample Book {isbn[-5:]}",
+        "subtitle": "",
+        "authors": [("OL1A", "Sam Sample")],
+        "publisher": "Stand-in Press",
+        "date": "2020",
+        "pages": 200,
+        "work": "OL1W",
+        "description": "A made-up book for benchmarks.",
+        "subjects": ["Fiction"],
+        "cover": 1,
+        "ebook": (f"{3 + int(isbn[-2:]) / 10:.2f}", "GBP"),
+        "print": [("new", f"{8 + int(isbn[-3:-1]) / 10:.2f}")],
+        "borrow": "lendable",
+    }
+
+
 class Handler(BaseHTTPRequestHandler):
     server: FakeProviders
+
+    def sample(self, isbn: str) -> dict | None:
+        book = SAMPLES.get(isbn)
+        if book is None and self.server.any_isbn and isbn.isdigit() and len(isbn) == 13:
+            book = generic(isbn)
+        return book
 
     def log_message(self, *args):  # quiet
         return
@@ -167,7 +193,7 @@ class Handler(BaseHTTPRequestHandler):
         base = self.server.base("openlibrary")
         if rest.startswith("/isbn/"):
             isbn = rest.removeprefix("/isbn/").removesuffix(".json")
-            book = SAMPLES.get(isbn) if found else None
+            book = self.sample(isbn) if found else None
             if book is None:
                 return self._not_found()
             edition = {
@@ -210,7 +236,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._not_found()
         if rest.startswith("/api/volumes/brief/isbn/"):
             isbn = rest.removeprefix("/api/volumes/brief/isbn/").removesuffix(".json")
-            book = SAMPLES.get(isbn) if found else None
+            book = self.sample(isbn) if found else None
             if book is None or not book["borrow"]:
                 return self._json([] if book is None else {"records": {}, "items": []})
             return self._json(
@@ -236,23 +262,30 @@ class Handler(BaseHTTPRequestHandler):
     def _images(self, rest: str, query, found: bool):
         name = rest.strip("/")
         bodies = {
-            "cover.jpg": (sample_image(), "image/jpeg"),
-            "cover.png": (sample_image(fmt="PNG"), "image/png"),
-            "polyglot.jpg": (polyglot_jpeg(), "image/jpeg"),
-            "bomb.png": (bomb_png(), "image/png"),
-            "page.html": (b"<html><body>not an image</body></html>", "text/html"),
+            "cover.jpg": (sample_image, "image/jpeg"),
+            "cover.png": (lambda: sample_image(fmt="PNG"), "image/png"),
+            "polyglot.jpg": (polyglot_jpeg, "image/jpeg"),
+            # 36 million pixels: three times CATALOGUE_COVER_MAX_PIXELS, quick to make.
+            "bomb.png": (lambda: bomb_png(6000), "image/png"),
+            "page.html": (lambda: b"<html><body>not an image</body></html>", "text/html"),
         }
+        if name == "redirect.jpg":  # to an image, as a redirect to an inside address would
+            self.send_response(302)
+            self.send_header("Location", f"{self.server.base('images')}/cover.jpg")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if name not in bodies or not found:
             return self._not_found()
-        body, ctype = bodies[name]
-        return self._send(200, body, ctype=ctype)
+        make, ctype = bodies[name]
+        return self._send(200, make(), ctype=ctype)
 
     def _google(self, rest: str, query, found: bool):
         if rest != "/volumes":
             return self._not_found()
         q = (query.get("q") or [""])[0]
         isbn = q.removeprefix("isbn:")
-        book = SAMPLES.get(isbn) if found else None
+        book = self.sample(isbn) if found else None
         if book is None:
             return self._json({"kind": "books#volumes", "totalItems": 0})
         sale = {"country": (query.get("country") or ["GB"])[0], "saleability": "NOT_FOR_SALE"}
@@ -291,7 +324,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") in (None, ""):
             return self._json({"message": "Unauthorized"}, status=401)
         isbn = rest.removeprefix("/book/")
-        book = SAMPLES.get(isbn) if found else None
+        book = self.sample(isbn) if found else None
         if book is None:
             return self._json({"errorType": "NotFound", "errorMessage": "Not Found"}, status=404)
         return self._json(
@@ -326,6 +359,8 @@ class FakeProviders(ThreadingHTTPServer):
         super().__init__((host, port), Handler)
         self.modes: dict[str, str] = {}
         self.delay: dict[str, float | tuple[float, float]] = {}
+        # Answer for any ISBN with a made-up book (benchmarks).
+        self.any_isbn = False
         self.hits: list[str] = []
         self.requests: list[tuple[str, dict]] = []
         self.thread: threading.Thread | None = None

@@ -145,11 +145,14 @@ def _claim(model, pk_field: str, pk: int) -> bool:
 
 
 # -- book details -------------------------------------------------------------------------
-def fetch_cover(url: str) -> tuple[object | None, str]:
-    """(a re-encoded image file, "") or (None, why not). Outside transactions only."""
+def fetch_cover(url: str, *, from_provider: bool = False) -> tuple[object | None, str]:
+    """(a re-encoded image file, "") or (None, why not). Outside transactions only.
+
+    A member's URL must be a public address and its redirects are not followed (they
+    could lead inside our network); a provider's cover host redirects to its storage."""
     if not url:
         return None, ""
-    if not images.public_http_url(url):
+    if not from_provider and not images.public_http_url(url):
         return None, "The cover address is not a public web address."
     host = url.split("/")[2].lower()[:60]
     client = ProviderClient(
@@ -157,6 +160,7 @@ def fetch_cover(url: str) -> tuple[object | None, str]:
         base_url="",
         headers={"Accept": "image/jpeg,image/png,image/gif,image/webp"},
         limits=default_limits(),
+        follow_redirects=from_provider,
     )
     try:
         body = client.get_bytes(url)
@@ -191,8 +195,11 @@ def details_run(*, book_id: int) -> str:
     cover, cover_note = None, ""
     if not book.cover:
         # The member's URL first (fetched once, never shown), then the provider's.
-        for url in (book.cover_url, gathered.data.cover_url if gathered.data else ""):
-            cover, note = fetch_cover(url)
+        candidates = [(book.cover_url, False)]
+        if gathered.data:
+            candidates.append((gathered.data.cover_url, True))
+        for url, from_provider in candidates:
+            cover, note = fetch_cover(url, from_provider=from_provider)
             cover_note = cover_note or note
             if cover is not None:
                 details.cover_source_url = url

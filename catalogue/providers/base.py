@@ -82,6 +82,8 @@ class Provider:
     per_second = 0.0
 
     def __init__(self, *, base_url: str, fast: bool = False):
+        from django.conf import settings
+
         from .http import default_limits
 
         self.base_url = base_url
@@ -90,7 +92,7 @@ class Provider:
             base_url=base_url,
             headers=self.headers(),
             limits=default_limits(fast=fast),
-            per_second=self.per_second,
+            per_second=float(settings.CATALOGUE_RATE_LIMITS.get(self.name, self.per_second)),
         )
 
     @classmethod

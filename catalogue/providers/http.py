@@ -15,6 +15,8 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import os
+import threading
 import time
 from dataclasses import dataclass
 
@@ -167,8 +169,11 @@ class ProviderClient:
         headers: dict | None = None,
         limits: Limits | None = None,
         per_second: float = 0,
+        follow_redirects: bool = True,
     ):
         self.name = name
+        # Off for members' cover URLs: a redirect could lead inside our network.
+        self.follow_redirects = follow_redirects
         self.base_url = base_url.rstrip("/")
         self.limits = limits or default_limits()
         self.per_second = per_second
@@ -225,12 +230,15 @@ class ProviderClient:
     def _once(self, url: str, params: dict | None, attempt: int) -> tuple[int, bytes, float]:
         limit = self.limits.max_bytes
         try:
-            with (
-                httpx.Client(
-                    timeout=self._timeout(), headers=self.headers, follow_redirects=True
-                ) as client,
-                client.stream("GET", url, params=params) as response,
-            ):
+            client = _shared_client(self.limits.timeout, self.limits.connect_timeout)
+            with client.stream(
+                "GET",
+                url,
+                params=params,
+                headers=self.headers,
+                timeout=self._timeout(),
+                follow_redirects=self.follow_redirects,
+            ) as response:
                 wait = 0.0
                 if response.status_code == 429 or response.status_code >= 500:
                     wait = _retry_after(response, self.limits.retry_after_cap, attempt)
@@ -249,6 +257,26 @@ class ProviderClient:
             raise ProviderError("timeout", f"{self.name}: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
             raise ProviderError("unavailable", f"{self.name}: {type(exc).__name__}") from exc
+
+
+_CLIENTS: dict[tuple, httpx.Client] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _shared_client(timeout: float, connect: float) -> httpx.Client:
+    """One connection pool per process (and per timeout): building an httpx.Client (its
+    TLS context) costs more CPU than a request. Not shared across fork()."""
+    key = (os.getpid(), timeout, connect)
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is None:
+            client = httpx.Client(
+                timeout=httpx.Timeout(timeout, connect=connect),
+                follow_redirects=True,
+                limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+            )
+            _CLIENTS[key] = client
+        return client
 
 
 def user_agent() -> str:

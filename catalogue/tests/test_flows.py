@@ -115,8 +115,16 @@ def test_a_members_cover_url_is_fetched_once_checked_and_stored(fake):
     assert fake.hits_for("images") == ["/images/cover.png"]
 
 
-@pytest.mark.parametrize("name", ["polyglot.jpg", "page.html", "bomb.png"])
-def test_a_members_cover_url_that_is_not_a_clean_image_is_refused(fake, name):
+@pytest.mark.parametrize(
+    ("name", "note"),
+    [
+        ("polyglot.jpg", "The cover was refused"),
+        ("page.html", "The cover was refused"),
+        ("bomb.png", "The cover was refused"),
+        ("redirect.jpg", "The cover could not be fetched"),  # redirects are not followed
+    ],
+)
+def test_a_members_cover_url_that_is_not_a_clean_image_is_refused(fake, name, note):
     book = _book_with_cover_url(f"{fake.base('images')}/{name}")
     wait_until(
         lambda: BookDetails.objects.filter(book=book, status=JobStatus.DONE).exists(),
@@ -126,4 +134,5 @@ def test_a_members_cover_url_that_is_not_a_clean_image_is_refused(fake, name):
     book.refresh_from_db()
     details = BookDetails.objects.get(book=book)
     assert not book.cover and book.cover_src == ""
-    assert details.cover_note.startswith("The cover was refused")
+    assert details.cover_note.startswith(note)
+    assert fake.hits_for("images") == [f"/images/{name}"]  # fetched once

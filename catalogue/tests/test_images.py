@@ -109,3 +109,21 @@ def test_a_cover_uploaded_in_the_admin_is_reencoded_too(staff_client):
     )
     assert response.status_code == 200
     assert "Upload a JPEG, PNG, GIF or WebP image" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "public"),
+    [
+        ("http://127.0.0.1/x.jpg", False),
+        ("http://169.254.169.254/latest/meta-data", False),
+        ("http://10.0.0.5/x.jpg", False),
+        ("http://[::1]/x.jpg", False),
+        ("file:///etc/passwd", False),
+        ("http://8.8.8.8/x.jpg", True),
+    ],
+)
+def test_member_cover_urls_must_be_public_addresses(settings, url, public):
+    from catalogue.images import public_http_url
+
+    settings.CATALOGUE_COVER_ALLOW_PRIVATE = False
+    assert public_http_url(url) is public
