@@ -109,6 +109,13 @@ def one_run(*, n: int, fake, rng: random.Random) -> dict:
             pages.append(time.perf_counter() - started)
             assert response.status_code == 200
 
+    # The same pages with nothing else running, for comparison.
+    idle, client = [], Client()
+    for book in books[:100]:
+        started = time.perf_counter()
+        client.get(book.get_absolute_url())
+        idle.append(time.perf_counter() - started)
+
     browser = threading.Thread(target=browse, daemon=True)
     ids = []
     started = time.perf_counter()
@@ -139,6 +146,7 @@ def one_run(*, n: int, fake, rng: random.Random) -> dict:
         "book_page_p50_ms": round(pct(pages, 0.5) * 1000, 1),
         "book_page_p95_ms": round(pct(pages, 0.95) * 1000, 1),
         "book_pages": len(pages),
+        "book_page_idle_p50_ms": round(pct(idle, 0.5) * 1000, 1),
         "lookup_p95_ms": round(pct(lookups, 0.95) * 1000, 1),
     }
 

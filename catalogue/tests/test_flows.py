@@ -136,3 +136,21 @@ def test_a_members_cover_url_that_is_not_a_clean_image_is_refused(fake, name, no
     assert not book.cover and book.cover_src == ""
     assert details.cover_note.startswith(note)
     assert fake.hits_for("images") == [f"/images/{name}"]  # fetched once
+
+
+def test_a_job_whose_task_was_lost_is_sent_again_by_the_sweep(fake):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalogue import jobs
+
+    book = BookFactory(title="The Hobbit", isbn13=HOBBIT, authors=["J.R.R. Tolkien"])
+    # As if the consumer recorded the job but its task never reached the broker.
+    comparison = PriceComparison.objects.create(
+        book=book, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert jobs.resume() == 1
+    wait_until(lambda: done(comparison.pk), timeout=60, message="swept job done")
+    assert PriceQuote.objects.filter(comparison=comparison).count() == 3
+    assert jobs.resume() == 0
