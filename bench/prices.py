@@ -77,10 +77,10 @@ def one_run(*, n: int, fake, rng: random.Random) -> dict:
     from catalogue.models import JobStatus, PriceComparison
 
     cache.clear()
-    fake.reset()
-    fake.any_isbn = True
-    fake.delay.update(openlibrary=(0.05, 0.5), google=(0.05, 0.5), isbndb=(0.05, 0.5))
-    fake.modes["isbndb"] = "500"
+    fake.configure(
+        modes={"isbndb": "500"},
+        delay={"openlibrary": (0.05, 0.5), "google": (0.05, 0.5), "isbndb": (0.05, 0.5)},
+    )
     tag = time.time_ns()
     member = UserFactory(username=f"bench{tag}", email=f"bench{tag}@example.org")
     books = []
@@ -132,9 +132,7 @@ def one_run(*, n: int, fake, rng: random.Random) -> dict:
     browser.join()
 
     # The lookup with Google Books slow past the timeout (and nothing cached).
-    fake.delay.clear()
-    fake.modes.clear()
-    fake.modes["google"] = "slow"
+    fake.configure(modes={"google": "slow"}, delay={})
     lookups = []
     for _ in range(30):
         started = time.perf_counter()
@@ -151,6 +149,47 @@ def one_run(*, n: int, fake, rng: random.Random) -> dict:
     }
 
 
+def _serve_fakes(conn) -> None:
+    """In a process of its own, so its answers don't wait on the benchmark's GIL."""
+    from catalogue.fakes import FakeProviders
+
+    server = FakeProviders().start()
+    server.any_isbn = True
+    conn.send(server.settings())
+    while True:
+        command, modes, delay = conn.recv()
+        if command == "stop":
+            server.stop()
+            return
+        server.reset()
+        server.modes.update(modes)
+        server.delay.update(delay)
+        conn.send("ok")
+
+
+class RemoteFakes:
+    def __init__(self):
+        import multiprocessing
+
+        self.conn, child = multiprocessing.Pipe()
+        self.proc = multiprocessing.get_context("fork").Process(
+            target=_serve_fakes, args=(child,), daemon=True
+        )
+        self.proc.start()
+        self._settings = self.conn.recv()
+
+    def settings(self) -> dict:
+        return dict(self._settings)
+
+    def configure(self, *, modes: dict, delay: dict) -> None:
+        self.conn.send(("set", modes, delay))
+        self.conn.recv()
+
+    def stop(self) -> None:
+        self.conn.send(("stop", {}, {}))
+        self.proc.join(timeout=10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--comparisons", type=int, default=200)
@@ -163,9 +202,7 @@ def main() -> int:
     with socket.socket() as s:  # a free port for the private redis-server
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    from catalogue.fakes import FakeProviders  # no Django needed
-
-    fake = FakeProviders().start()
+    fake = RemoteFakes()  # forked before Django starts
     os.environ.update(fake.settings())
     setup(port)
     from bookshare.testing.worker import RedisServer, Worker
