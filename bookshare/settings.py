@@ -351,6 +351,10 @@ BOOKS_SIMILAR_COUNT = env.int("BOOKS_SIMILAR_COUNT", default=8)
 # Largest cover image a member may upload, in bytes.
 BOOKS_COVER_MAX_BYTES = env.int("BOOKS_COVER_MAX_BYTES", default=2 * 1024 * 1024)
 
+# --- Reactions (likes and reviews) -------------------------------------------------------
+# Reviews per page on a book's page.
+REACTIONS_REVIEWS_PAGE_SIZE = env.int("REACTIONS_REVIEWS_PAGE_SIZE", default=10)
+
 # --- Catalogue: outside book data, covers and prices (see docs/catalogue.md) ---------------
 # A provider with no URL (ISBNdb: no key) is off. Tests and `make run` point these at
 # `python manage.py catalogue fake_providers` on localhost.

@@ -198,8 +198,9 @@ def many_posts():
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    # book: + catalogue details, latest price comparison, free copies (catalogue panel)
-    [("home", 5), ("genre", 4), ("book", 8), ("profile", 5), ("search", 3), ("post", 5)],
+    # book: + the rating and the review count (reactions), + catalogue details, latest
+    # price comparison, free copies (catalogue panel); post: + the like count
+    [("home", 5), ("genre", 4), ("book", 10), ("profile", 5), ("search", 3), ("post", 6)],
 )
 def test_pages_use_a_constant_number_of_queries(
     client, settings, many_posts, django_assert_num_queries, name, expected
