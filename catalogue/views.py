@@ -42,19 +42,20 @@ def prices(request, pk: int):
         if not getattr(request.user, "is_verified", False):
             messages.error(request, "Please confirm your email address first.")
             return redirect(book)
+        notice, level = "", messages.INFO
         try:
             _, started = services.comparison_request(book=book, member=request.user)
         except ValidationError as exc:
-            messages.error(request, exc.messages[0])
+            notice, level = exc.messages[0], messages.ERROR
         else:
             if not started:
-                messages.info(request, "These are the latest prices we have.")
+                notice = "These are the latest prices we have."
         if _is_htmx(request):
-            return render(
-                request,
-                "catalogue/_prices.html",
-                {"book": book, **selectors.price_table(book=book)},
-            )
+            # The swapped section carries the notice (no page reload shows messages).
+            context = {"book": book, "notice": notice, **selectors.price_table(book=book)}
+            return render(request, "catalogue/_prices.html", context)
+        if notice:
+            messages.add_message(request, level, notice)
         return redirect(f"{book.get_absolute_url()}#prices")
     if not _is_htmx(request):
         return redirect(f"{book.get_absolute_url()}#prices")

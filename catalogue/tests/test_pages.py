@@ -103,3 +103,24 @@ def test_prices_are_sorted_cheapest_first_within_a_currency(client, fake):
     page = client.get(book.get_absolute_url()).content.decode()
     order = [page.index(s) for s in ("5.00 GBP", "3.00 USD", "12.00 USD")]
     assert order == sorted(order)
+
+
+def test_htmx_compare_prices_shows_why_not_in_the_swapped_section(client, member, fake, settings):
+    settings.PRICES_REQUESTS_PER_HOUR = 0
+    book = BookFactory(isbn13=HOBBIT)
+    response = client.post(
+        reverse("catalogue:prices", args=[book.pk]), headers={"HX-Request": "true"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and body.startswith('<section id="prices"')
+    assert "many price comparisons this hour" in body
+    assert not PriceComparison.objects.exists()
+
+
+def test_htmx_compare_prices_starts_polling(client, member, fake):
+    book = BookFactory(isbn13=HOBBIT)
+    body = client.post(
+        reverse("catalogue:prices", args=[book.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "Checking prices…" in body and 'hx-trigger="every 2s"' in body
+    assert PriceComparison.objects.filter(book=book, requested_by=member).count() == 1
