@@ -223,7 +223,13 @@ def main() -> int:
         },
     )
     # test_database_url() reads the current connection: the benchmark database.
-    worker.start()
+    try:
+        worker.start()
+    except BaseException:
+        worker.kill()  # a worker that never said "ready" must not be left running
+        fake.stop()
+        redis.stop()
+        raise
     rng = random.Random(time.time_ns())  # fresh ISBNs each invocation (the database is kept)
     runs = []
     try:
