@@ -4,17 +4,36 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def bus_worker(django_db_setup):
+def fake_providers_server():
+    """Stand-in Open Library, Google Books and ISBNdb on loopback for the whole run: the
+    session worker's provider URLs point here, so no test touches the internet."""
+    from catalogue.fakes import FakeProviders
+
+    server = FakeProviders().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def bus_worker(django_db_setup, fake_providers_server):
     """One real Celery worker on every queue but `email`, for flow tests (transactional_db).
 
     As in production, email has a worker of its own: tests that need mail start one
-    with an SMTP server of their own (see accounts' flow tests).
+    with an SMTP server of their own (see accounts' flow tests). Its catalogue providers
+    are the local stand-ins (catalogue.fakes).
     """
     from bookshare.testing.worker import ALL_QUEUES, Worker, purge_broker
 
     purge_broker()
     queues = ",".join(q for q in ALL_QUEUES.split(",") if q != "email")
-    worker = Worker(queues=queues, name="session").start()
+    env = {
+        **fake_providers_server.settings(),
+        "CATALOGUE_COVER_ALLOW_PRIVATE": "true",
+        "CATALOGUE_HTTP_TIMEOUT": "2",
+        "CATALOGUE_HTTP_RETRIES": "1",
+        "CATALOGUE_RETRY_AFTER_CAP": "1",
+    }
+    worker = Worker(queues=queues, name="session", env=env).start()
     yield worker
     worker.stop()
 

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 
 from . import search, services, suggestions
@@ -25,8 +27,28 @@ class BookAuthorInline(admin.TabularInline):
     ordering = ("position",)
 
 
+class BookAdminForm(forms.ModelForm):
+    cover_url = forms.URLField(
+        label="Cover image URL", required=False, max_length=500, assume_scheme="https"
+    )
+
+    class Meta:
+        model = Book
+        fields = "__all__"  # noqa: DJ007 - the admin edits every column
+
+    def clean_cover(self):
+        """A new upload is re-encoded like a member's (catalogue.images)."""
+        from catalogue.images import reencode_upload
+
+        cover = self.cleaned_data.get("cover")
+        if isinstance(cover, UploadedFile):
+            return reencode_upload(cover)
+        return cover
+
+
 @admin.register(Book)
 class BookAdmin(admin.ModelAdmin):
+    form = BookAdminForm
     # A cover URL typed without a scheme is taken as https (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("title", "isbn13", "language", "year", "created_at")

@@ -118,6 +118,8 @@ def seed(*, stdout, style):
                 isbn13=item.isbn13,
                 year=item.year,
                 genres=[genres[slug] for slug in item.genres if slug in genres],
+                # The details come from the data file; seeding asks no outside catalogue.
+                request_details=False,
             )
         # One copy of most books, two of some (so book pages list several copies).
         owners = rng.sample(members, 2 if rng.random() < 0.2 else 1)

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from .isbn import to_isbn13
 from .models import BookPost, Genre, Language
 from .services import MAX_AUTHORS, split_author_names
-
-_IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF")
 
 
 class PostCreateForm(forms.Form):
@@ -51,6 +48,14 @@ class PostCreateForm(forms.Form):
         required=False, max_length=120, help_text="Town or area, so people know how far it is."
     )
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
+    # The ISBN whose looked-up details fill the form (see catalogue.lookup).
+    looked_up = forms.CharField(required=False, max_length=13, widget=forms.HiddenInput)
+
+    # Shown first, in this order; the rest is folded away under "More details".
+    BOOK_FIELDS = ("title", "authors")
+    MORE_FIELDS = ("subtitle", "publisher", "year", "language", "description", "cover_url")
+    EXTRA_FIELDS = ("genres", "cover")
+    COPY_FIELDS = ("offer", "condition", "location")
 
     def clean_isbn(self) -> str | None:
         value = self.cleaned_data["isbn"].strip()
@@ -63,20 +68,14 @@ class PostCreateForm(forms.Form):
         return names
 
     def clean_cover(self):
+        """Decoded and re-encoded under a pixel limit, metadata stripped, random name:
+        only pixels are kept (see catalogue.images)."""
+        from catalogue.images import reencode_upload
+
         upload = self.cleaned_data.get("cover")
         if not upload:
             return None
-        limit = getattr(settings, "BOOKS_COVER_MAX_BYTES", 2 * 1024 * 1024)
-        if upload.size > limit:
-            raise ValidationError("That image is too large (at most 2 MB).")
-        extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
-        head = upload.read(12)
-        upload.seek(0)
-        if extension not in ("jpg", "jpeg", "png", "gif", "webp") or not head.startswith(
-            _IMAGE_SIGNATURES
-        ):
-            raise ValidationError("Upload a JPEG, PNG, GIF or WebP image.")
-        return upload
+        return reencode_upload(upload)
 
     def clean(self):
         data = super().clean()
@@ -89,6 +88,7 @@ class PostCreateForm(forms.Form):
             self.add_error("title", "Enter the title too.")
         elif not isbn and not (title and authors):
             raise ValidationError("Enter an ISBN, or the book's title and author.")
+        # An ISBN alone is enough: the book's details are filled in the background.
         return data
 
     def book_details(self) -> dict:

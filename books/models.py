@@ -2,6 +2,8 @@
 search and suggestions consumers maintain (SearchEntry, SearchTerm, PostFeature,
 SimilarPost)."""
 
+import secrets
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
@@ -57,8 +59,12 @@ class Language(models.TextChoices):
 
 
 def cover_upload_to(instance, filename: str) -> str:
-    extension = filename.rsplit(".", 1)[-1].lower()[:5]
-    return f"covers/{instance.match_key[:40].replace(' ', '-') or 'book'}.{extension}"
+    """A random name: covers are re-encoded first (catalogue.images), so the extension
+    is the encoder's, and nothing of the member's file name is kept."""
+    extension = filename.rsplit(".", 1)[-1].lower()[:4] if "." in filename else "jpg"
+    if extension not in ("jpg", "png"):
+        extension = "jpg"
+    return f"covers/{secrets.token_hex(16)}.{extension}"
 
 
 class Book(models.Model):
@@ -96,9 +102,11 @@ class Book(models.Model):
 
     @property
     def cover_src(self) -> str:
+        """Only a stored, re-encoded image. `cover_url` (a member's or a provider's
+        address) is fetched once by the catalogue worker and never linked to."""
         if self.cover:
             return self.cover.url
-        return self.cover_url
+        return ""
 
     def ordered_authors(self) -> list[Author]:
         """Authors in credit order; uses prefetched `credits` when present."""

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from bookshare.eventbus import publish
+
 from .isbn import to_isbn13
 from .models import Author, Book, BookAuthor, BookPost, Genre
 from .text import normalize, squash_spaces
@@ -73,6 +75,7 @@ def book_create(
     cover_url: str = "",
     cover=None,
     genres: Iterable[Genre] = (),
+    request_details: bool = True,
 ) -> Book:
     title = squash_spaces(title)[:300]
     authors = [a for a in authors if normalize(a)][:MAX_AUTHORS]
@@ -105,6 +108,32 @@ def book_create(
     genres = list(genres)
     if genres:
         book.genres.set(genres)
+    if request_details:
+        _request_details(book)
+    return book
+
+
+def _request_details(book: Book) -> None:
+    """Outside catalogues fill in what a new book lacks, and a cover URL given by a member
+    is fetched once by a worker, checked and stored (never shown as a link): the
+    `catalogue` app's BookDetailsRequested consumer does both in the background."""
+    from catalogue.events import BookDetailsRequested
+
+    if book.isbn13 or (book.cover_url and not book.cover):
+        publish(BookDetailsRequested(book_id=book.pk, isbn13=book.isbn13 or ""))
+
+
+@transaction.atomic
+def book_create_from_isbn(*, isbn13: str) -> Book:
+    """A book known only by its ISBN: created with the ISBN as its title, then filled in
+    from outside catalogues in the background (BookDetailsRequested)."""
+    book = Book(
+        title=f"ISBN {isbn13}",
+        isbn13=isbn13,
+        match_key="",  # matches nothing by title until its details arrive
+    )
+    book.save()
+    _request_details(book)
     return book
 
 
@@ -118,26 +147,24 @@ def book_get_or_create(
 ) -> tuple[Book, bool]:
     """Reuse a known book (by ISBN, else by title + first author) or create it.
 
-    `isbn` may be an ISBN-10 or ISBN-13; it is validated and stored as ISBN-13. A book
-    found by title and author that has no ISBN yet gets the one given. Raises
+    `isbn` may be an ISBN-10 or ISBN-13; it is validated and stored as ISBN-13. A known
+    book is never changed by a post: books are shared by every member, so a post with a
+    known title and author and an ISBN that book does not have is another edition (a new
+    book). An ISBN alone creates a book whose details arrive in the background. Raises
     ValidationError with a message for the member when there is not enough to go on.
     """
     isbn13 = to_isbn13(isbn) if isbn else None
     authors = list(authors)
-    book = book_find(isbn13=isbn13, title=title, first_author=authors[0] if authors else "")
+    if isbn13:
+        book = book_find(isbn13=isbn13)
+    else:
+        book = book_find(title=title, first_author=authors[0] if authors else "")
     if book is not None:
-        if isbn13 and not book.isbn13 and not Book.objects.filter(isbn13=isbn13).exists():
-            book.isbn13 = isbn13
-            book.save(update_fields=["isbn13"])
-        if details.get("genres") and not book.genres.exists():
-            book.genres.set(details["genres"])
         return book, False
+    if isbn13 and not title and not authors:
+        return book_create_from_isbn(isbn13=isbn13), True
     if not title or not authors:
-        raise ValidationError(
-            "We don't know that ISBN yet. Please also enter the book's title and author."
-            if isbn13
-            else "Enter an ISBN, or the book's title and author."
-        )
+        raise ValidationError("Enter an ISBN, or the book's title and author.")
     return book_create(title=title, authors=authors, isbn13=isbn13, **details), True
 
 

@@ -77,6 +77,14 @@ def genre(request, slug: str):
 @verified_required
 @require_http_methods(["GET", "POST"])
 def post_create(request):
+    if request.method == "POST" and "lookup" in request.POST:
+        # The "Look up" button (no scripts): fill in what the catalogues know, post nothing.
+        from catalogue.lookup import lookup_isbn, merge_into
+
+        lookup = lookup_isbn(request.POST.get("isbn", ""))
+        form = PostCreateForm(merge_into(request.POST, lookup))
+        form.errors.clear()  # a lookup is not a submission: no "field required" yet
+        return render(request, "books/post_form.html", {"form": form, "lookup": lookup})
     form = PostCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -423,3 +423,51 @@ CELERY_BEAT_SCHEDULE["discovery-rebase"] = {"task": "discovery.rebase", "schedul
 CELERY_TASK_ROUTES["discovery.refresh_stalest"] = {"queue": "suggestions"}
 # Members' stored lists also follow other members' activity: the 200 stalest every 10 minutes.
 CELERY_BEAT_SCHEDULE["discovery-refresh"] = {"task": "discovery.refresh_stalest", "schedule": 600}
+
+# --- Catalogue: outside book data, covers and prices (see docs/catalogue.md) ---------------
+# A provider with no URL (ISBNdb: no key) is off. Tests and `make run` point these at
+# `python manage.py catalogue fake_providers` on localhost.
+OPENLIBRARY_URL = env.str("OPENLIBRARY_URL", default="https://openlibrary.org")
+OPENLIBRARY_COVERS_URL = env.str("OPENLIBRARY_COVERS_URL", default="https://covers.openlibrary.org")
+GOOGLE_BOOKS_URL = env.str("GOOGLE_BOOKS_URL", default="https://www.googleapis.com/books/v1")
+GOOGLE_BOOKS_API_KEY = env.str("GOOGLE_BOOKS_API_KEY", default="")
+ISBNDB_URL = env.str("ISBNDB_URL", default="https://api2.isbndb.com")
+ISBNDB_API_KEY = env.str("ISBNDB_API_KEY", default="")
+# Sent in the User-Agent, as Open Library asks of API clients.
+CATALOGUE_CONTACT_EMAIL = env.str("CATALOGUE_CONTACT_EMAIL", default="")
+# Which country's shop Google Books prices come from (ISO 3166-1 alpha-2).
+PRICES_COUNTRY = env.str("PRICES_COUNTRY", default="GB")
+# HTTP limits (seconds, bytes); the post form's ISBN lookup waits at most LOOKUP_TIMEOUT.
+CATALOGUE_HTTP_TIMEOUT = env.float("CATALOGUE_HTTP_TIMEOUT", default=4.0)
+CATALOGUE_LOOKUP_TIMEOUT = env.float("CATALOGUE_LOOKUP_TIMEOUT", default=2.5)
+CATALOGUE_HTTP_RETRIES = env.int("CATALOGUE_HTTP_RETRIES", default=2)
+CATALOGUE_RETRY_AFTER_CAP = env.float("CATALOGUE_RETRY_AFTER_CAP", default=5.0)
+CATALOGUE_HTTP_MAX_BYTES = env.int("CATALOGUE_HTTP_MAX_BYTES", default=2 * 1024 * 1024)
+# Requests a second per provider, under each one's published limit (0: no limit; only
+# for local stand-ins). Counted in the cache, so shared by all processes with Redis.
+CATALOGUE_RATE_LIMITS = env.dict(
+    "CATALOGUE_RATE_LIMITS",
+    cast={"value": float},
+    default={"openlibrary": 3.0, "googlebooks": 5.0, "isbndb": 1.0},
+)
+# Circuit breaker: this many failures in a row open it for this many seconds.
+CATALOGUE_BREAKER_FAILURES = env.int("CATALOGUE_BREAKER_FAILURES", default=5)
+CATALOGUE_BREAKER_SECONDS = env.float("CATALOGUE_BREAKER_SECONDS", default=60.0)
+# Stored price quotes are reused for this long; a member may ask this often per hour.
+PRICES_MAX_AGE_HOURS = env.float("PRICES_MAX_AGE_HOURS", default=24.0)
+PRICES_REQUESTS_PER_HOUR = env.int("PRICES_REQUESTS_PER_HOUR", default=20)
+# A worker that took a fetch and vanished: the job is taken again after this long.
+CATALOGUE_JOB_LEASE_SECONDS = env.int("CATALOGUE_JOB_LEASE_SECONDS", default=120)
+# "Find it in your library": a search URL with {isbn} in it (empty: no link).
+LIBRARY_SEARCH_URL = env.str("LIBRARY_SEARCH_URL", default="")
+# Covers (uploaded or fetched) are decoded and re-encoded under this many pixels.
+CATALOGUE_COVER_MAX_PIXELS = env.int("CATALOGUE_COVER_MAX_PIXELS", default=12_000_000)
+# Members' cover URLs may not point at private or loopback addresses (tests allow them).
+CATALOGUE_COVER_ALLOW_PRIVATE = env.bool("CATALOGUE_COVER_ALLOW_PRIVATE", default=False)
+# Request bodies other than uploaded files; the front proxy caps the whole body (see
+# docs/operations.md).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+CELERY_BEAT_SCHEDULE["catalogue-resume"] = {"task": "catalogue.resume_jobs", "schedule": 60.0}
+CELERY_TASK_ROUTES["catalogue.resume_jobs"] = {"queue": "control"}
+# httpx logs every request at INFO; provider trouble is logged by the catalogue itself.
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}

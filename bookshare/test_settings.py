@@ -36,3 +36,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so a worker process can open the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-bookshare.sqlite3")}
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# Outside catalogues are off unless a test (or its worker's environment) points them at
+# the local stand-ins (catalogue.fakes): no test may reach the internet.
+for _name in ("OPENLIBRARY_URL", "OPENLIBRARY_COVERS_URL", "GOOGLE_BOOKS_URL", "ISBNDB_URL"):
+    if _name not in os.environ:
+        globals()[_name] = ""

@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("exchanges.urls")),
     path("", include("notifications.urls")),
     path("", include("discovery.urls")),
+
+    path("", include("catalogue.urls")),
 ]
 
 if settings.DEBUG:

@@ -49,11 +49,36 @@ def test_same_title_with_another_first_author_is_another_book():
     assert created
 
 
-def test_book_found_by_title_gets_the_isbn_it_lacked():
+def test_a_post_never_changes_a_shared_books_isbn():
+    """Issue 13.9: posting a known title and author with a new ISBN used to give that
+    book the poster's ISBN, for everyone. Now it is another edition."""
+    book = BookFactory(title="Signals", authors=["Zed Last"], isbn13="9780131103627")
+    other, created = book_get_or_create(isbn="9780306406157", title="Signals", authors=["Zed Last"])
+    book.refresh_from_db()
+    assert book.isbn13 == "9780131103627"
+    assert created and other != book and other.isbn13 == "9780306406157"
+
+
+def test_a_post_never_gives_an_isbn_to_a_shared_book_without_one():
     book = BookFactory(title="Signals", authors=["Zed Last"])
-    again, _ = book_get_or_create(isbn="9780306406157", title="Signals", authors=["Zed Last"])
-    again.refresh_from_db()
-    assert again == book and again.isbn13 == "9780306406157"
+    other, created = book_get_or_create(isbn="9780306406157", title="Signals", authors=["Zed Last"])
+    book.refresh_from_db()
+    assert book.isbn13 is None
+    assert created and other.isbn13 == "9780306406157"
+
+
+def test_a_post_never_changes_a_shared_books_genres_or_cover_url():
+    book = BookFactory(title="Signals", authors=["Zed Last"])
+    genre = GenreFactory(name="Horror")
+    again, created = book_get_or_create(
+        title="Signals",
+        authors=["Zed Last"],
+        genres=[genre],
+        cover_url="https://tracker.example/pixel.gif",
+    )
+    book.refresh_from_db()
+    assert again == book and not created
+    assert not book.genres.exists() and book.cover_url == ""
 
 
 def test_authors_are_shared_between_books():
@@ -62,9 +87,20 @@ def test_authors_are_shared_between_books():
     assert Author.objects.count() == 1
 
 
-def test_unknown_isbn_alone_asks_for_title_and_author():
-    with pytest.raises(ValidationError, match="also enter the book's title and author"):
-        book_get_or_create(isbn="9780306406157")
+def test_unknown_isbn_alone_creates_a_book_whose_details_are_requested():
+    from bookshare.eventbus.models import StoredEvent
+
+    book, created = book_get_or_create(isbn="9780306406157")
+    assert created and book.title == "ISBN 9780306406157" and book.match_key == ""
+    event = StoredEvent.objects.get(type="BookDetailsRequested")
+    assert event.data == {"book_id": book.pk, "isbn13": "9780306406157"}
+
+
+def test_a_members_cover_url_is_never_shown_as_a_link():
+    book, _ = book_get_or_create(
+        title="Signals", authors=["Zed Last"], cover_url="https://tracker.example/pixel.gif"
+    )
+    assert book.cover_src == ""
 
 
 def test_invalid_isbn_is_rejected_with_a_message():

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "catalogue"
+
+urlpatterns = [
+    path("catalogue/lookup/", views.lookup, name="lookup"),
+    path("books/<int:pk>/prices/", views.prices, name="prices"),
+]
