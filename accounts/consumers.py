@@ -5,8 +5,20 @@ from datetime import datetime
 
 from bookshare.eventbus import consumer
 
-from .events import PasswordResetRequested, UserRegistered, VerificationCodeRequested
-from .services import password_reset_send, verification_code_send
+from .events import (
+    PasswordResetAsked,
+    PasswordResetRequested,
+    RegistrationAttempted,
+    UserRegistered,
+    VerificationCodeRequested,
+)
+from .services import (
+    password_reset_send,
+    password_reset_send_to_address,
+    registration_notice_send,
+    signup_rate_check,
+    verification_code_send,
+)
 
 
 @consumer(
@@ -24,3 +36,19 @@ def send_verification_code(event, envelope: dict) -> None:
 @consumer(PasswordResetRequested, queue="email", name="accounts.send_password_reset")
 def send_password_reset(event: PasswordResetRequested, envelope: dict) -> None:
     password_reset_send(user_id=event.user_id, event_id=envelope["id"])
+
+
+@consumer(PasswordResetAsked, queue="email", name="accounts.send_password_reset_to_address")
+def send_password_reset_to_address(event: PasswordResetAsked, envelope: dict) -> None:
+    password_reset_send_to_address(email=event.email, event_id=envelope["id"])
+
+
+@consumer(RegistrationAttempted, queue="email", name="accounts.send_registration_notice")
+def send_registration_notice(event: RegistrationAttempted, envelope: dict) -> None:
+    registration_notice_send(user_id=event.user_id, event_id=envelope["id"])
+
+
+@consumer(UserRegistered, queue="mail", name="accounts.watch_signup_rate")
+def watch_signup_rate(event: UserRegistered, envelope: dict) -> None:
+    """Staff hear about a sign-up flood (bookshare: ACCOUNTS_SIGNUP_ALERT_PER_HOUR)."""
+    signup_rate_check()
