@@ -35,12 +35,13 @@ class BookShareAdminSite(admin.AdminSite):
             try:
                 return wrapped(request, *args, **kwargs)
             except BAD_INPUT as exc:
-                log.warning("admin: bad input on %s: %s", request.path, type(exc).__name__)
-                return HttpResponseBadRequest(
-                    "That request has a value this page cannot use (a filter or a selection "
-                    "out of range). Go back and try again.",
-                    content_type="text/plain; charset=utf-8",
-                )
+                return _bad_input(request, exc)
+            except ValueError as exc:
+                # int("abc") from a `_selected_action` or a filter value: bad input only
+                # when the request carried some; anything else is a bug, so re-raise.
+                if not (request.GET or "_selected_action" in request.POST):
+                    raise
+                return _bad_input(request, exc)
 
         return guarded
 
@@ -49,6 +50,15 @@ class BookShareAdminSite(admin.AdminSite):
 
         view = rate_limited("login")(super().login)
         return view(request, extra_context)
+
+
+def _bad_input(request, exc):
+    log.warning("admin: bad input on %s: %s", request.path, exc, exc_info=True)
+    return HttpResponseBadRequest(
+        "That request has a value this page cannot use (a filter or a selection out of "
+        "range). Go back and try again.",
+        content_type="text/plain; charset=utf-8",
+    )
 
 
 def _filter_actions_by_permissions(self, request, actions):
