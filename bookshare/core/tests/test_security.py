@@ -16,18 +16,6 @@ pytestmark = pytest.mark.django_db
 SUPER_PASSWORD = "a-superuser-passphrase-77"
 
 
-@pytest.fixture(autouse=True)
-def _no_counters():
-    from django.core.cache import cache
-
-    from bookshare.core import cache as safe_cache
-
-    cache.clear()
-    safe_cache.reset()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def deliver_email_queue():
     from bookshare.eventbus.delivery import run_delivery
