@@ -23,22 +23,22 @@ def check_database() -> dict:
 
 
 def check_broker() -> dict:
-    started = time.monotonic()
-    try:
-        from bookshare.eventbus.publisher import broker_cooling_down
+    from bookshare.celery import app
+    from bookshare.eventbus.publisher import broker_cooling_down
 
-        if not settings.BROKER_IS_FILESYSTEM and broker_cooling_down():
-            # A publish failed moments ago: don't wait on the broker again.
-            raise ConnectionError("a recent publish could not reach the broker")
-        if settings.BROKER_IS_FILESYSTEM:
+    started = time.monotonic()
+    filesystem = str(app.conf.broker_url or "").startswith("filesystem")
+    try:
+        if filesystem:
             folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_out"])
             folder.mkdir(parents=True, exist_ok=True)
             probe = folder / ".healthz"
             probe.write_text("ok")
             probe.unlink()
         else:
-            from bookshare.celery import app
-
+            if broker_cooling_down():
+                # A publish failed moments ago: don't wait on the broker again.
+                raise ConnectionError("a recent publish could not reach the broker")
             with app.connection_for_write() as conn:
                 conn.ensure_connection(max_retries=1, timeout=settings.EVENTBUS_BROKER_TIMEOUT)
                 conn.default_channel  # noqa: B018 - opens the channel
