@@ -5,7 +5,8 @@ On top of Django's admin:
 - the sign-in form has the same per-address limit as the site's (django-axes adds the
   per-account lockout to both, through the authentication backend);
 - odd input in the URL or form of an admin page (a filter value no column can hold,
-  a non-numeric `_selected_action`) is a 400, not a 500;
+  a non-numeric `_selected_action`, a tampered hidden field, a duplicate the form did
+  not check) is a 400, not a 500;
 - an action needs more than the view permission: one declared without
   `allowed_permissions` is offered only to staff who may change the model.
 """
@@ -17,8 +18,9 @@ import logging
 
 from django.contrib import admin
 from django.contrib.admin.options import ModelAdmin
+from django.contrib.admin.widgets import AutocompleteMixin
 from django.core.exceptions import ValidationError
-from django.db import DataError
+from django.db import DataError, IntegrityError
 from django.http import HttpResponseBadRequest
 
 log = logging.getLogger("django.security.admin")
@@ -37,11 +39,21 @@ class BookShareAdminSite(admin.AdminSite):
             except BAD_INPUT as exc:
                 return _bad_input(request, exc)
             except ValueError as exc:
-                # int("abc") from a `_selected_action` or a filter value: bad input only
-                # when the request carried some; anything else is a bug, so re-raise.
-                if not (request.GET or "_selected_action" in request.POST):
+                # int("abc") from a `_selected_action`, a filter value or a tampered
+                # hidden field (an inline's id): bad input only when the request carried
+                # some; anything else is a bug, so re-raise.
+                if not (request.GET or request.method == "POST"):
                     raise
                 return _bad_input(request, exc)
+            except IntegrityError as exc:
+                # A unique value the form did not check (each admin should validate its
+                # own; this is the safety net): say so instead of a 500.
+                log.warning("admin: integrity error on %s: %s", request.path, exc)
+                return HttpResponseBadRequest(
+                    "That would duplicate an existing record (a value that must be unique "
+                    "is already taken). Go back, change it and save again.",
+                    content_type="text/plain; charset=utf-8",
+                )
 
         return guarded
 
@@ -76,3 +88,28 @@ def _filter_actions_by_permissions(self, request, actions):
 
 _original_filter = ModelAdmin._filter_actions_by_permissions
 ModelAdmin._filter_actions_by_permissions = _filter_actions_by_permissions
+
+
+def _autocomplete_optgroups(self, name, value, attr=None):
+    """Django's autocomplete widget re-renders a refused form by querying the selected
+    values as ids: a typed-in non-number ("abc") made that query raise (a 500). Values the
+    target field cannot hold are dropped before the query; the form already says why."""
+    remote_opts = self.field.remote_field.model._meta
+    to_field = remote_opts.get_field(
+        getattr(self.field.remote_field, "field_name", None) or remote_opts.pk.name
+    )
+    usable = []
+    for item in value:
+        if item in (None, ""):
+            usable.append(item)
+            continue
+        try:
+            to_field.to_python(item)
+        except (ValidationError, ValueError, TypeError):
+            continue
+        usable.append(item)
+    return _original_optgroups(self, name, usable, attr)
+
+
+_original_optgroups = AutocompleteMixin.optgroups
+AutocompleteMixin.optgroups = _autocomplete_optgroups

@@ -348,3 +348,51 @@ def test_ops_events_needs_the_view_delivery_permission():
     bare = type(bare).objects.get(pk=bare.pk)
     assert signed_in(bare).get("/ops/events/").status_code == 200
     assert Client().get("/ops/events/").status_code == 302
+
+
+# -- found by the admin fuzz test -------------------------------------------------------
+def test_adding_an_author_twice_in_the_admin_is_a_form_error(superuser):
+    """Found by test_fuzz_admin: a second "Émile Zola" (same name key) was a 500
+    (IntegrityError on books_author.name_key)."""
+    from books.models import Author
+
+    client = signed_in(superuser)
+    client.post("/admin/books/author/add/", {"name": "Émile Zola"})
+    response = client.post("/admin/books/author/add/", {"name": "emile zola"})
+    assert response.status_code == 200
+    assert b"already in the catalogue" in response.content
+    assert Author.objects.count() == 1
+
+
+def test_a_non_number_in_an_admin_autocomplete_field_is_a_form_error(superuser):
+    """Found by test_fuzz_admin: "abc" as a book's author (an autocomplete select) → 500
+    while re-rendering the refused form (the widget queried "abc" as an id)."""
+    response = signed_in(superuser).post(
+        "/admin/books/book/add/",
+        {
+            "title": "T",
+            "language": "en",
+            "credits-TOTAL_FORMS": "1",
+            "credits-INITIAL_FORMS": "0",
+            "credits-MIN_NUM_FORMS": "0",
+            "credits-MAX_NUM_FORMS": "1000",
+            "credits-0-author": "abc",
+        },
+    )
+    assert response.status_code == 200
+    assert b"Select a valid choice" in response.content
+
+
+def test_the_lockout_admins_clean_up_action_works(superuser):
+    """Found by test_fuzz_admin: axes' "clean up expired attempts" action was a 500 from
+    the admin (it read request attributes only its backend sets)."""
+    from axes.models import AccessAttempt
+
+    attempt = AccessAttempt.objects.create(
+        username="account:1", ip_address="203.0.113.1", failures_since_start=1
+    )
+    response = signed_in(superuser).post(
+        "/admin/axes/accessattempt/",
+        {"action": "cleanup_expired_attempts", "_selected_action": [attempt.pk]},
+    )
+    assert response.status_code == 302
