@@ -378,6 +378,10 @@ BOOKS_SIMILAR_COUNT = env.int("BOOKS_SIMILAR_COUNT", default=8)
 # Largest cover image a member may upload, in bytes.
 BOOKS_COVER_MAX_BYTES = env.int("BOOKS_COVER_MAX_BYTES", default=2 * 1024 * 1024)
 
+# --- Reactions (likes and reviews) -------------------------------------------------------
+# Reviews per page on a book's page.
+REACTIONS_REVIEWS_PAGE_SIZE = env.int("REACTIONS_REVIEWS_PAGE_SIZE", default=10)
+
 # --- Security hardening (issue 13; docs/security.md) ---------------------------------------
 # A SECRET_KEY copied from an example or too short is refused with DEBUG off.
 SECRET_KEY_PLACEHOLDERS = {

@@ -199,7 +199,8 @@ def many_posts():
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("home", 5), ("genre", 4), ("book", 5), ("profile", 5), ("search", 3), ("post", 5)],
+    # book: + the rating and the review count (reactions); post: + the like count
+    [("home", 5), ("genre", 4), ("book", 7), ("profile", 5), ("search", 3), ("post", 6)],
 )
 def test_pages_use_a_constant_number_of_queries(
     client, settings, many_posts, django_assert_num_queries, name, expected
