@@ -69,6 +69,12 @@ def _genre(_user):
     return {"slug": GenreFactory(slug="fantasy", name="Fantasy").slug}
 
 
+def _review(user):
+    from reactions.tests.factories import ReviewFactory
+
+    return {"pk": ReviewFactory(user=user).pk}
+
+
 def _username(user):
     return {"username": user.username}
 
@@ -100,6 +106,10 @@ ACCESS: dict[str, Access] = {
     "books:post_remove": owner(_post),
     "books:book_detail": public(kwargs=_book),
     "books:genre": public(kwargs=_genre),
+    "reactions:post_like": verified(kwargs=_post),
+    "reactions:post_unlike": verified(kwargs=_post),
+    "reactions:review_edit": verified(kwargs=_book),
+    "reactions:review_remove": owner(_review),
 }
 
 UNDECLARED = Access("undeclared", writes=True)

@@ -59,9 +59,12 @@ def _watch(page) -> list[str]:
 
 
 def test_main_pages_load_without_csp_violations(live_server, browser):
+    from books.tests.factories import BookPostFactory
+
+    post = BookPostFactory()
     page = browser.new_page()
     problems = _watch(page)
-    for path in PAGES:
+    for path in [*PAGES, f"/posts/{post.pk}/", f"/books/{post.book_id}/"]:
         response = page.goto(live_server.url + path)
         assert response.status < 400, path
         assert "default-src 'self'" in response.headers["content-security-policy"]

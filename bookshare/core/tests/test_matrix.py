@@ -125,7 +125,8 @@ def test_route_access(route, role):
         if access.kind in ("public", "open"):
             continue
         if allowed:
-            if access.kind != "undeclared":
+            # 405: the view takes another method (a POST-only button): not a refusal.
+            if access.kind != "undeclared" and response.status_code != 405:
                 assert not is_refusal(response), (method, url, role, response.status_code)
         else:
             assert is_refusal(response), (method, url, role, response.status_code)
