@@ -8,7 +8,7 @@ On top of Django's admin:
   a non-numeric `_selected_action`, a tampered hidden field, a duplicate the form did
   not check) is a 400, not a 500;
 - an action needs more than the view permission: one declared without
-  `allowed_permissions` is offered only to staff who may change the model.
+  `allowed_permissions` is offered only to staff with the model's change permission.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import logging
 from django.contrib import admin
 from django.contrib.admin.options import ModelAdmin
 from django.contrib.admin.widgets import AutocompleteMixin
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError
 from django.http import HttpResponseBadRequest
@@ -75,14 +76,16 @@ def _bad_input(request, exc):
 
 def _filter_actions_by_permissions(self, request, actions):
     """Django keeps an action with no `allowed_permissions` for anyone who may view the
-    list. Here such an action needs the change permission (delete_selected declares
-    its own)."""
-    filtered = []
-    for action in actions:
-        func = action[0]
-        if not hasattr(func, "allowed_permissions") and not self.has_change_permission(request):
-            continue
-        filtered.append(action)
+    list. Here such an action needs the model's change permission (delete_selected
+    declares its own). The permission itself, not has_change_permission(): read-only
+    admins deny editing to everyone but still offer their actions to those allowed."""
+    opts = self.opts
+    may_change = request.user.has_perm(
+        f"{opts.app_label}.{get_permission_codename('change', opts)}"
+    )
+    filtered = [
+        action for action in actions if hasattr(action[0], "allowed_permissions") or may_change
+    ]
     return _original_filter(self, request, filtered)
 
 
