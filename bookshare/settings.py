@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -377,6 +378,12 @@ BOOKS_PAGE_SIZE = env.int("BOOKS_PAGE_SIZE", default=20)
 BOOKS_SIMILAR_COUNT = env.int("BOOKS_SIMILAR_COUNT", default=8)
 # Largest cover image a member may upload, in bytes.
 BOOKS_COVER_MAX_BYTES = env.int("BOOKS_COVER_MAX_BYTES", default=2 * 1024 * 1024)
+
+# --- Lists ------------------------------------------------------------------------------
+# Books per page on a list's page.
+LISTS_PAGE_SIZE = env.int("LISTS_PAGE_SIZE", default=24)
+# Rows of a Goodreads/StoryGraph import applied per transaction on the `imports` queue.
+LISTS_IMPORT_BATCH_SIZE = env.int("LISTS_IMPORT_BATCH_SIZE", default=200)
 
 # --- Reactions (likes and reviews) -------------------------------------------------------
 # Reviews per page on a book's page.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("books.urls")),
+    path("", include("lists.urls")),
     path("", include("reactions.urls")),
 ]
 

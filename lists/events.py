@@ -61,3 +61,48 @@ class ReadingStatusChanged(Event):
     previous_status: str
     status: str
     list_public: bool
+
+
+@event
+class LibraryImportStarted(Event):
+    """A member uploaded a Goodreads or StoryGraph file; its rows wait in ImportRow.
+
+    Published by `import_start` in the transaction that creates the job; the `imports`
+    consumer works through the rows in bounded batches (see lists/importer.py).
+    """
+
+    event_type = "LibraryImportStarted"
+    version = 1
+    source = "lists"
+
+    job_id: int
+    user_id: int
+    format: str
+    total_rows: int
+
+
+@event
+class LibraryImportBatchDue(Event):
+    """The next batch of an import's rows is due (published by the previous batch)."""
+
+    event_type = "LibraryImportBatchDue"
+    version = 1
+    source = "lists"
+
+    job_id: int
+    batch: int
+
+
+@event
+class LibraryImportFinished(Event):
+    """An import has worked through all its rows."""
+
+    event_type = "LibraryImportFinished"
+    version = 1
+    source = "lists"
+
+    job_id: int
+    user_id: int
+    imported: int
+    unchanged: int
+    skipped: int

@@ -199,8 +199,9 @@ def many_posts():
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    # book: + the rating and the review count (reactions); post: + the like count
-    [("home", 5), ("genre", 4), ("book", 7), ("profile", 5), ("search", 3), ("post", 6)],
+    # book: + the rating and the review count (reactions); post: + the like count;
+    # profile: + the member's reading lists (lists/_member_lists.html)
+    [("home", 5), ("genre", 4), ("book", 7), ("profile", 6), ("search", 3), ("post", 6)],
 )
 def test_pages_use_a_constant_number_of_queries(
     client, settings, many_posts, django_assert_num_queries, name, expected

@@ -1,0 +1,68 @@
+"""Read paths for list pages and the list buttons. Private lists are returned only to
+their owner: every page goes through these."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from books.models import BookAuthor
+
+from .models import BUILTIN_KINDS, ImportJob, ListItem, ListKind, ReadingList
+
+_KIND_ORDER = {kind: i for i, kind in enumerate(BUILTIN_KINDS)}
+
+
+def _sorted(lists) -> list[ReadingList]:
+    return sorted(lists, key=lambda rl: (_KIND_ORDER.get(rl.kind, 99), rl.name.lower(), rl.pk))
+
+
+def lists_visible(*, viewer) -> QuerySet[ReadingList]:
+    """Every list the viewer may see: public ones and their own."""
+    if viewer is not None and viewer.is_authenticated:
+        return ReadingList.objects.filter(Q(is_public=True) | Q(owner_id=viewer.pk))
+    return ReadingList.objects.filter(is_public=True)
+
+
+def lists_of_member(*, member, viewer) -> list[ReadingList]:
+    """A member's lists as the viewer may see them, built-ins first, with item counts."""
+    qs = lists_visible(viewer=viewer).filter(owner=member).annotate(item_count=Count("items"))
+    return _sorted(qs)
+
+
+def list_get(*, pk: int, viewer) -> ReadingList | None:
+    return lists_visible(viewer=viewer).select_related("owner").filter(pk=pk).first()
+
+
+def list_items(*, reading_list: ReadingList) -> QuerySet[ListItem]:
+    return (
+        ListItem.objects.filter(list=reading_list)
+        .select_related("book")
+        .prefetch_related(
+            Prefetch("book__credits", queryset=BookAuthor.objects.select_related("author"))
+        )
+        .order_by("position", "id")
+    )
+
+
+def viewer_lists(*, user) -> list[ReadingList]:
+    """The member's own lists for the add-to-list buttons."""
+    return _sorted(ReadingList.objects.filter(owner_id=user.pk))
+
+
+def memberships(*, user, book_ids) -> dict[int, set[int]]:
+    """book id → ids of the member's lists it is on."""
+    found: dict[int, set[int]] = {book_id: set() for book_id in book_ids}
+    rows = ListItem.objects.filter(owner_id=user.pk, book_id__in=list(found)).values_list(
+        "book_id", "list_id"
+    )
+    for book_id, list_id in rows:
+        found[book_id].add(list_id)
+    return found
+
+
+def status_label(kind: str) -> str:
+    return ListKind(kind).label if kind in ListKind.values else ""
+
+
+def import_jobs_of(*, user) -> QuerySet[ImportJob]:
+    return ImportJob.objects.filter(owner=user).order_by("-created_at", "-id")

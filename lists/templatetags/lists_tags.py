@@ -1,0 +1,70 @@
+"""List buttons and lists for other apps' pages, each one line in their templates:
+
+    {% load lists_tags %}{% book_lists book %}          book and post pages
+    {% book_lists hit.book_id title=hit.title compact=True %}   search results
+    {% include "lists/_member_lists.html" %}          a profile (needs `member`)
+
+The viewer's lists and their memberships are loaded once per request: the first button
+on a page loads the memberships of every book on the page (`page_obj`), so a page of
+results costs two queries, not two per result.
+"""
+
+from django import template
+
+from .. import selectors
+from ..models import STATUS_KINDS
+
+register = template.Library()
+
+
+def _book_ids_on_page(context) -> set[int]:
+    ids: set[int] = set()
+    page_obj = context.get("page_obj") if context is not None else None
+    for obj in getattr(page_obj, "object_list", None) or ():
+        book_id = getattr(obj, "book_id", None)
+        if isinstance(book_id, int):
+            ids.add(book_id)
+    return ids
+
+
+def controls_context(request, *, book_id: int, title: str, next_url: str = "", context=None):
+    user = getattr(request, "user", None)
+    base = {"book_id": book_id, "title": title, "next": next_url or request.get_full_path()}
+    if user is None or not user.is_authenticated:
+        base["anonymous"] = True
+        return base
+    state = getattr(request, "_lists_state", None)
+    if state is None or context is None:
+        state = {"lists": selectors.viewer_lists(user=user), "members": {}}
+        if context is not None:
+            request._lists_state = state
+    if book_id not in state["members"]:
+        wanted = _book_ids_on_page(context) | {book_id}
+        wanted -= set(state["members"])
+        state["members"].update(selectors.memberships(user=user, book_ids=wanted))
+    on = state["members"].get(book_id, set())
+    lists = [{"list": rl, "on": rl.pk in on} for rl in state["lists"]]
+    status = next((e["list"] for e in lists if e["on"] and e["list"].kind in STATUS_KINDS), None)
+    base.update(
+        status_lists=[e for e in lists if e["list"].kind in STATUS_KINDS],
+        other_lists=[e for e in lists if e["list"].kind not in STATUS_KINDS],
+        status=status,
+    )
+    return base
+
+
+@register.inclusion_tag("lists/_book_controls.html", takes_context=True)
+def book_lists(context, book, title: str = "", compact: bool = False):
+    request = context.get("request")
+    book_id = book if isinstance(book, int) else book.pk
+    title = title or getattr(book, "title", "")
+    data = controls_context(request, book_id=book_id, title=str(title), context=context)
+    data["compact"] = compact
+    data["csrf_token"] = context.get("csrf_token")
+    return data
+
+
+@register.simple_tag(takes_context=True)
+def member_lists(context, member):
+    request = context.get("request")
+    return selectors.lists_of_member(member=member, viewer=getattr(request, "user", None))
