@@ -75,6 +75,12 @@ def _review(user):
     return {"pk": ReviewFactory(user=user).pk}
 
 
+def _list(user):
+    from lists.tests.factories import CustomListFactory
+
+    return {"pk": CustomListFactory(owner=user).pk}
+
+
 def _username(user):
     return {"username": user.username}
 
@@ -110,6 +116,15 @@ ACCESS: dict[str, Access] = {
     "reactions:post_unlike": verified(kwargs=_post),
     "reactions:review_edit": verified(kwargs=_book),
     "reactions:review_remove": owner(_review),
+    "lists:mine": signed_in(),
+    "lists:create": signed_in(writes=True),
+    "lists:detail": public("public reading lists are shareable", kwargs=_list),
+    "lists:edit": owner(_list),
+    "lists:delete": owner(_list),
+    "lists:reorder": owner(_list),
+    "lists:import": signed_in(writes=True),
+    # lists:item_move, item_note, item_remove, book_update (an empty POST names no list:
+    # 404), import_detail, import_failed: the strict default.
 }
 
 UNDECLARED = Access("undeclared", writes=True)
