@@ -138,7 +138,7 @@ if "redis" in CACHES["default"]["BACKEND"].lower():
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # per-account and per-address lockout, first
+    "accounts.backends.LockoutBackend",  # django-axes: per-account and per-address lockout, first
     "accounts.backends.EmailOrUsernameBackend",
 ]
 LOGIN_URL = "accounts:login"
