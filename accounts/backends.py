@@ -1,3 +1,4 @@
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
@@ -19,3 +20,12 @@ class EmailOrUsernameBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' check, first in AUTHENTICATION_BACKENDS: refuses a locked-out account
+    or address before any password is checked (see accounts/lockout.py). It can also load
+    a session's user, so code that takes the first backend for a session still works."""
+
+    def get_user(self, user_id):
+        return EmailOrUsernameBackend().get_user(user_id)

@@ -1,13 +1,27 @@
-"""Reactions to account events, all on the `email` queue (its own worker, never behind
-bulk work). They talk to the mail server, so they run outside the delivery's transaction
-(atomic=False) and send through the delivery's idempotency key (see docs/eventbus.md)."""
+"""Reactions to account events, on the `email` queue (its own worker, never behind bulk
+work). The code and reset emails run outside the delivery's transaction (atomic=False) and
+send through the delivery's idempotency key (see docs/eventbus.md); the rarer "someone
+tried to register with your address" notice still sends inside its delivery's transaction,
+keyed by its event id. The sign-up rate watch sends nothing per member."""
 
 from datetime import datetime
 
 from bookshare.eventbus import consumer
 
-from .events import PasswordResetRequested, UserRegistered, VerificationCodeRequested
-from .services import password_reset_send, verification_code_send
+from .events import (
+    PasswordResetAsked,
+    PasswordResetRequested,
+    RegistrationAttempted,
+    UserRegistered,
+    VerificationCodeRequested,
+)
+from .services import (
+    password_reset_send,
+    password_reset_send_to_address,
+    registration_notice_send,
+    signup_rate_check,
+    verification_code_send,
+)
 
 
 @consumer(
@@ -32,3 +46,26 @@ def send_password_reset(event: PasswordResetRequested, envelope: dict) -> None:
     password_reset_send(
         user_id=event.user_id, event_id=envelope["id"], send_key=envelope["delivery"]["key"]
     )
+
+
+@consumer(
+    PasswordResetAsked,
+    queue="email",
+    name="accounts.send_password_reset_to_address",
+    atomic=False,
+)
+def send_password_reset_to_address(event: PasswordResetAsked, envelope: dict) -> None:
+    password_reset_send_to_address(
+        email=event.email, event_id=envelope["id"], send_key=envelope["delivery"]["key"]
+    )
+
+
+@consumer(RegistrationAttempted, queue="email", name="accounts.send_registration_notice")
+def send_registration_notice(event: RegistrationAttempted, envelope: dict) -> None:
+    registration_notice_send(user_id=event.user_id, event_id=envelope["id"])
+
+
+@consumer(UserRegistered, queue="mail", name="accounts.watch_signup_rate")
+def watch_signup_rate(event: UserRegistered, envelope: dict) -> None:
+    """Staff hear about a sign-up flood (bookshare: ACCOUNTS_SIGNUP_ALERT_PER_HOUR)."""
+    signup_rate_check()

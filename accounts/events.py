@@ -41,3 +41,28 @@ class PasswordResetRequested(Event):
     source = "accounts"
 
     user_id: int
+
+
+@event
+class RegistrationAttempted(Event):
+    """Someone filled in the sign-up form with this member's email address. The page
+    answered as for a new account (no enumeration); the member gets a notice email."""
+
+    event_type = "RegistrationAttempted"
+    version = 1
+    source = "accounts"
+
+    user_id: int
+
+
+@event
+class PasswordResetAsked(Event):
+    """The password-reset form was sent for this address, known or not. The request
+    does nothing else (so it takes the same time either way); the email worker finds
+    the account, if any, and sends the link (PasswordResetRequested's path)."""
+
+    event_type = "PasswordResetAsked"
+    version = 1
+    source = "accounts"
+
+    email: str

@@ -1,14 +1,13 @@
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
 from django.core.validators import RegexValidator
 
 from .codes import code_is_well_formed, code_normalize
 from .models import User
 from .services import (
-    DUPLICATE_EMAIL,
     DUPLICATE_USERNAME,
-    password_reset_request,
+    password_reset_ask,
     unverified_replaceable,
 )
 
@@ -49,11 +48,9 @@ class RegistrationForm(forms.Form):
     )
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        taken = User.objects.filter(email__iexact=email)
-        if taken.exclude(pk__in=unverified_replaceable(email=email)).exists():
-            raise forms.ValidationError(DUPLICATE_EMAIL)
-        return email
+        # An address that already has an account is NOT an error here: the view answers
+        # as for a new one and the owner gets a notice (no account enumeration).
+        return self.cleaned_data["email"].strip()
 
     def clean_username(self):
         username = self.cleaned_data["username"]
@@ -132,7 +129,36 @@ class QueuedPasswordResetForm(PasswordResetForm):
     )
 
     def save(self, **kwargs):  # noqa: ARG002 - Django passes template and request options
-        return password_reset_request(users=list(self.get_users(self.cleaned_data["email"])))
+        # No account lookup here: the worker does it, so known and unknown addresses
+        # cost the request the same (issue 13, item 6).
+        password_reset_ask(email=self.cleaned_data["email"])
+
+
+class LockoutAwarePasswordChangeForm(PasswordChangeForm):
+    """The old-password check counts towards the account's sign-in lockout (django-axes):
+    a stolen session cannot be used to guess the password here either."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        from .lockout import is_locked, report_failure
+
+        if self.request is not None and is_locked(self.request, self.user):
+            raise forms.ValidationError(
+                "Too many wrong passwords for this account: changing the password is paused "
+                "for now. Sign out and use “Forgot your password?” to choose a new one.",
+                code="locked",
+            )
+        old_password = self.cleaned_data["old_password"]
+        if not self.user.check_password(old_password):
+            if self.request is not None:
+                report_failure(self.request, self.user)
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
 
 
 class ProfileForm(forms.ModelForm):

@@ -146,3 +146,28 @@ class PasswordResetEmail(models.Model):
 
     def __str__(self) -> str:
         return f"password reset for {self.user_id} at {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class AccountNoticeEmail(models.Model):
+    """A notice emailed to a member for one event (at most once per event), e.g. "someone
+    tried to register with your address". Also the count behind per-recipient limits."""
+
+    class Kind(models.TextChoices):
+        REGISTER_ATTEMPT = "register", "registration attempted with this address"
+
+    event_id = models.UUIDField(unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_emails"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    email = models.EmailField(max_length=254)
+    # Null when the per-recipient limit held the email back (the event is still used up).
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "kind", "created_at"], name="notice_user_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · user {self.user_id}"

@@ -27,8 +27,19 @@ from bookshare.eventbus import idempotency, publish
 
 from . import clock
 from .codes import code_generate, code_hash, code_is_well_formed, code_matches, code_normalize
-from .events import PasswordResetRequested, VerificationCodeRequested
-from .models import PasswordResetEmail, User, VerificationCode, VerificationRecord
+from .events import (
+    PasswordResetAsked,
+    PasswordResetRequested,
+    RegistrationAttempted,
+    VerificationCodeRequested,
+)
+from .models import (
+    AccountNoticeEmail,
+    PasswordResetEmail,
+    User,
+    VerificationCode,
+    VerificationRecord,
+)
 from .selectors import verification_code_current, verification_resend_wait
 
 log = logging.getLogger(__name__)
@@ -106,6 +117,87 @@ def unverified_release(*, older_than_days: int | None = None) -> int:
         email_verified_at__isnull=True, is_staff=False, date_joined__lt=cutoff
     )
     return stale.delete()[1].get(User._meta.label, 0)
+
+
+def registration_attempt_on_existing(*, email: str, ip: str | None = None) -> bool:
+    """The sign-up form was sent with an address that has an account. Nothing is shown to
+    the visitor (the page answers as for a new account); the owner is told by email.
+    Returns whether a notice was queued (False when no such account)."""
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=email.strip()).first()
+        if user is None:
+            return False
+        publish(RegistrationAttempted(user_id=user.pk))
+    log.info("registration attempted with the address of user %s from %s", user.pk, ip)
+    return True
+
+
+def _recipient_over_limit(*, kind: str, count: int) -> bool:
+    limit, _window = settings.ACCOUNTS_MAIL_PER_RECIPIENT[kind]
+    return count >= limit
+
+
+def _window_start(kind: str) -> datetime:
+    _limit, window = settings.ACCOUNTS_MAIL_PER_RECIPIENT[kind]
+    return clock.now() - timedelta(seconds=window)
+
+
+def registration_notice_send(*, user_id: int, event_id: str) -> AccountNoticeEmail | None:
+    """Email "someone tried to register with your address", at most once per event and
+    within the per-recipient limit (ACCOUNTS_MAIL_PER_RECIPIENT["notice"])."""
+    event_uuid = uuid.UUID(str(event_id))
+    kind = AccountNoticeEmail.Kind.REGISTER_ATTEMPT
+    with transaction.atomic():
+        if AccountNoticeEmail.objects.filter(event_id=event_uuid).exists():
+            return None
+        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user is None or not user.email:
+            return None
+        recent = AccountNoticeEmail.objects.filter(
+            user=user, kind=kind, sent_at__gte=_window_start("notice")
+        ).count()
+        notice = AccountNoticeEmail(
+            event_id=event_uuid, user=user, kind=kind, email=user.email, created_at=clock.now()
+        )
+        if _recipient_over_limit(kind="notice", count=recent):
+            log.warning("notice to user %s held back: per-recipient limit", user.pk)
+        else:
+            _email_send(
+                to=user.email,
+                template="accounts/email/registration_attempt",
+                context={
+                    "user": user,
+                    "login_url": settings.SITE_URL.rstrip("/") + reverse("accounts:login"),
+                    "reset_url": settings.SITE_URL.rstrip("/") + reverse("accounts:password_reset"),
+                },
+            )
+            notice.sent_at = clock.now()
+        notice.save()
+    return notice
+
+
+def signup_rate_check(*, now: datetime | None = None) -> int:
+    """Alert staff (ERROR log + mail to ADMINS) once per hour when more members than
+    ACCOUNTS_SIGNUP_ALERT_PER_HOUR registered in the last hour. Returns the count."""
+    from django.core.mail import mail_admins
+
+    from bookshare.core import cache
+
+    now = now or clock.now()
+    count = User.objects.filter(date_joined__gte=now - timedelta(hours=1)).count()
+    limit = settings.ACCOUNTS_SIGNUP_ALERT_PER_HOUR
+    if count <= limit:
+        return count
+    # Once per clock hour; with the cache down, an alert per registration beats none.
+    if cache.add(f"accounts:signup-alert:{now:%Y%m%d%H}", 1, timeout=2 * 60 * 60) is False:
+        return count
+    message = (
+        f"{count} accounts were registered in the last hour (alert threshold {limit}). "
+        "Look for a sign-up flood in the admin (Users, by date joined) and the web logs."
+    )
+    log.error("sign-up rate alert: %s", message)
+    mail_admins("Sign-up rate alert", message, fail_silently=True)
+    return count
 
 
 # -- asking for a code --------------------------------------------------------------------
@@ -312,10 +404,33 @@ def password_reset_request(*, users) -> int:
     return len(users)
 
 
+def password_reset_ask(*, email: str) -> None:
+    """The reset form's only work: one event, whether or not the address has an account,
+    so known and unknown addresses take the same time. The worker looks the address up."""
+    with transaction.atomic():
+        publish(PasswordResetAsked(email=email.strip()[:254]))
+
+
+def password_reset_send_to_address(
+    *, email: str, event_id: str, send_key: str | None = None
+) -> PasswordResetEmail | None:
+    """In the email worker: the account with this address (if any, active, with a
+    password) gets a reset link, within the per-recipient limit."""
+    user = (
+        User.objects.filter(email__iexact=email.strip(), is_active=True)
+        .only("pk", "password")
+        .first()
+    )
+    if user is None or not user.has_usable_password():
+        return None
+    return password_reset_send(user_id=user.pk, event_id=event_id, send_key=send_key)
+
+
 def password_reset_send(
     *, user_id: int, event_id: str, send_key: str | None = None
 ) -> PasswordResetEmail | None:
-    """Email a reset link (made now, never stored), at most once per event.
+    """Email a reset link (made now, never stored), at most once per event and within the
+    per-recipient limit (ACCOUNTS_MAIL_PER_RECIPIENT["password_reset"]).
 
     Runs outside any transaction: the mail goes out through the bus's `call_once` under
     `send_key` (recorded before the send), then the sent row (keyed by the event id) is
@@ -327,6 +442,13 @@ def password_reset_send(
         return None
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.has_usable_password() or not user.email:
+        return None
+    recent = PasswordResetEmail.objects.filter(
+        user=user, sent_at__gte=_window_start("password_reset")
+    ).count()
+    if _recipient_over_limit(kind="password_reset", count=recent):
+        # Ten reset requests from ten addresses must not mean ten emails.
+        log.warning("password reset for user %s held back: per-recipient limit", user.pk)
         return None
     path = reverse(
         "accounts:password_reset_confirm",

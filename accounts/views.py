@@ -4,6 +4,7 @@ No view sends email: registration, "send a new code" and password reset publish 
 whose consumers send from the `email` worker.
 """
 
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -20,18 +21,29 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from . import clock
 from .decorators import verified_required
 from .forms import (
     ChangeEmailForm,
     CodeForm,
+    LockoutAwarePasswordChangeForm,
     LoginForm,
     ProfileForm,
     QueuedPasswordResetForm,
     RegistrationForm,
 )
+from .lockout import account_unlock
+from .models import User
 from .ratelimit import client_ip, rate_limited
-from .selectors import user_get_by_username, user_get_pending, verification_state
+from .selectors import (
+    VerificationState,
+    user_get_by_username,
+    user_get_pending,
+    verification_state,
+)
 from .services import (
+    registration_attempt_on_existing,
+    unverified_replaceable,
     user_change_unverified_email,
     user_profile_update,
     user_register,
@@ -42,6 +54,10 @@ from .services import (
 # The member a browser is confirming (not signed in until the code is right). Only the
 # user id is kept in the session: never the code.
 PENDING_KEY = "accounts_pending_user_id"
+# Registering with an address that already has an account answers exactly as for a new
+# one (no enumeration): the browser is shown the same "enter your code" page for an
+# account that is not there. Its state lives in the session under this key.
+PHANTOM_KEY = "accounts_pending_phantom"
 BACKEND = "accounts.backends.EmailOrUsernameBackend"
 
 
@@ -81,6 +97,11 @@ def register(request):
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # An unverified account with this address is replaced by the new registration;
+        # any other account means "someone tried to register with your address".
+        holders = User.objects.filter(email__iexact=data["email"])
+        if holders.exclude(pk__in=unverified_replaceable(email=data["email"])).exists():
+            return _register_existing(request, data["email"])
         try:
             user = user_register(
                 email=data["email"],
@@ -89,12 +110,63 @@ def register(request):
                 ip=client_ip(request),
             )
         except ValidationError as error:
+            if "email" in getattr(error, "error_dict", {}):
+                # Taken by a concurrent request after the check above: same answer.
+                return _register_existing(request, data["email"])
             form.add_error(None, error)
         else:
             request.session.cycle_key()
+            request.session.pop(PHANTOM_KEY, None)
             request.session[PENDING_KEY] = user.pk
             return redirect("accounts:verify")
     return render(request, "accounts/register.html", {"form": form})
+
+
+def _register_existing(request, email: str):
+    """Answer as for a new account; the owner gets a "someone tried" email instead."""
+    registration_attempt_on_existing(email=email, ip=client_ip(request))
+    request.session.cycle_key()
+    request.session.pop(PENDING_KEY, None)
+    request.session[PHANTOM_KEY] = {
+        "email": email,
+        "requested_at": clock.now().timestamp(),
+        "failures": 0,
+    }
+    return redirect("accounts:verify")
+
+
+def _phantom_wait(phantom: dict) -> int:
+    elapsed = clock.now().timestamp() - phantom["requested_at"]
+    return max(0, int(settings.ACCOUNTS_RESEND_COOLDOWN_SECONDS - elapsed))
+
+
+def _phantom_verify(request, phantom: dict, next_url: str):
+    """The verify page for an address that already had an account: looks and answers
+    like the real one (a code is "on its way", typed codes are wrong, then locked)."""
+    form = CodeForm(request.POST or None)
+    max_failures = settings.ACCOUNTS_CODE_MAX_FAILURES
+    if request.method == "POST" and form.is_valid():
+        phantom["failures"] = min(max_failures, phantom.get("failures", 0) + 1)
+        request.session[PHANTOM_KEY] = phantom
+        tries_left = max_failures - phantom["failures"]
+        if tries_left > 0:
+            tries = "1 try" if tries_left == 1 else f"{tries_left} tries"
+            form.add_error("code", f"That code isn't right. You have {tries} left.")
+        else:
+            form.add_error("code", CHECK_MESSAGES["locked"])
+    failures = phantom.get("failures", 0)
+    code_status = "locked" if failures >= max_failures else "active" if failures else "none"
+    expires_at = datetime.fromtimestamp(
+        phantom["requested_at"] + settings.ACCOUNTS_CODE_TTL_SECONDS, tz=UTC
+    )
+    state = VerificationState(
+        code_status=code_status,
+        tries_left=max_failures - failures,
+        expires_at=expires_at,
+        resend_wait_seconds=_phantom_wait(phantom),
+        email=phantom["email"],
+    )
+    return render(request, "accounts/verify.html", {"form": form, "state": state, "next": next_url})
 
 
 CHECK_MESSAGES = {
@@ -110,6 +182,9 @@ CHECK_MESSAGES = {
 def verify(request):
     user = _pending_user(request)
     next_url = _safe_next(request)
+    phantom = request.session.get(PHANTOM_KEY)
+    if user is None and phantom:
+        return _phantom_verify(request, phantom, next_url)
     if user is None:
         messages.info(request, "Sign in to confirm your email address.")
         return redirect_to_login(_verify_url(next_url))
@@ -178,6 +253,21 @@ def verify_change_email(request):
 def verify_resend(request):
     user = _pending_user(request)
     next_url = _safe_next(request)
+    phantom = request.session.get(PHANTOM_KEY)
+    if user is None and phantom:
+        wait = _phantom_wait(phantom)
+        if wait:
+            messages.warning(
+                request, f"Please wait {_wait_text(wait)} before asking for another code."
+            )
+        else:
+            phantom.update(requested_at=clock.now().timestamp(), failures=0)
+            request.session[PHANTOM_KEY] = phantom
+            messages.success(
+                request,
+                f"A new code is on its way to {phantom['email']}. It replaces the previous one.",
+            )
+        return redirect(_verify_url(next_url))
     if user is None:
         return redirect_to_login(_verify_url(next_url))
     result = verification_code_request(user=user, ip=client_ip(request))
@@ -224,6 +314,10 @@ class LogoutView(auth_views.LogoutView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change_form.html"
     success_url = reverse_lazy("accounts:password_change_done")
+    form_class = LockoutAwarePasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
@@ -244,6 +338,11 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        # The emailed link proves the owner: lift a sign-in lockout on the account.
+        account_unlock(form.user)
+        return super().form_valid(form)
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

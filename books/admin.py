@@ -5,6 +5,7 @@ from django.db import models
 
 from . import search, services, suggestions
 from .models import Author, Book, BookAuthor, BookPost, Genre, SearchEntry, SimilarPost
+from .text import normalize
 
 
 @admin.register(Genre)
@@ -14,8 +15,28 @@ class GenreAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
+class AuthorForm(forms.ModelForm):
+    class Meta:
+        model = Author
+        fields = ["name"]
+
+    def clean_name(self):
+        # name_key is unique: "Émile Zola" and "emile zola" are one author (was a 500).
+        name = self.cleaned_data["name"]
+        taken = Author.objects.filter(name_key=normalize(name)[:200])
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(
+                "This author is already in the catalogue (names are compared without case, "
+                "accents or punctuation)."
+            )
+        return name
+
+
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    form = AuthorForm
     list_display = ("name", "name_key")
     search_fields = ("name", "name_key")
 

@@ -9,6 +9,12 @@ from django.core.exceptions import ValidationError
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—.]")
 
 
+def _digits(value: str) -> bool:
+    """True for ASCII 0-9 only. str.isdigit() also accepts superscripts and other scripts'
+    digits, which int() then refuses (issue 13, item 3)."""
+    return value.isascii() and value.isdigit()
+
+
 def _clean(value: str) -> str:
     value = (value or "").strip()
     if value.lower().startswith("isbn"):
@@ -36,7 +42,7 @@ def to_isbn13(value: str) -> str:
         raise ValidationError("Enter an ISBN.", code="isbn_empty")
     if len(raw) == 10:
         body, check = raw[:9], raw[9]
-        if not body.isdigit() or not (check.isdigit() or check == "X"):
+        if not _digits(body) or not (_digits(check) or check == "X"):
             raise ValidationError(
                 "An ISBN-10 has nine digits and then a digit or X.", code="isbn_chars"
             )
@@ -50,7 +56,7 @@ def to_isbn13(value: str) -> str:
         first12 = "978" + body
         return first12 + isbn13_check_digit(first12)
     if len(raw) == 13:
-        if not raw.isdigit():
+        if not _digits(raw):
             raise ValidationError("An ISBN-13 has 13 digits.", code="isbn_chars")
         if not raw.startswith(("978", "979")):
             raise ValidationError("An ISBN-13 starts with 978 or 979.", code="isbn_prefix")
@@ -70,7 +76,7 @@ def to_isbn13(value: str) -> str:
 def looks_like_isbn(value: str) -> str | None:
     """The ISBN-13 if `value` is nothing but a valid ISBN, else None (for the search box)."""
     raw = _clean(value)
-    if len(raw) not in (10, 13) or not raw[:9].isdigit():
+    if len(raw) not in (10, 13) or not _digits(raw[:9]):
         return None
     try:
         return to_isbn13(raw)

@@ -3,8 +3,9 @@ page in a constant number of queries (select_related + prefetch of ordered autho
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+
+from bookshare.core import cache
 
 from .models import Book, BookAuthor, BookPost, Genre, SimilarPost
 
@@ -96,7 +97,8 @@ GENRE_COUNTS_SECONDS = 60
 
 def genre_post_counts() -> dict[int, int]:
     """Available posts per genre id. Counting means reading every post, so the result is
-    cached for a minute (home and no-results pages ask for it on every view)."""
+    cached for a minute (home and no-results pages ask for it on every view). With the
+    cache down, counted from the database every time (bookshare/core/cache.py)."""
     counts = cache.get(GENRE_COUNTS_CACHE_KEY)
     if counts is None:
         counts = dict(

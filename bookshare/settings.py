@@ -39,7 +39,7 @@ SITE_NAME = env.str("SITE_NAME", default="BookShare")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "bookshare.core.admin_apps.BookShareAdminConfig",  # django.contrib.admin, our admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,11 +57,15 @@ INSTALLED_APPS = [
     "notifications",
     "discovery",
     "catalogue",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "bookshare.eventbus.middleware.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "bookshare.core.middleware.RequestSanityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "bookshare.urls"
@@ -116,10 +121,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Several processes (web, workers) share rate-limit counters only through a shared
 # cache: Redis in production; without CACHE_URL, a file cache under var/.
 CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+# A Redis that is down must cost a request little: short socket timeouts, and callers
+# go through bookshare/core/cache.py, which degrades to the database or per-process
+# counters and skips the cache for CACHE_FAILURE_COOLDOWN seconds after a failure.
+CACHE_SOCKET_TIMEOUT = env.float("CACHE_SOCKET_TIMEOUT", default=0.25)
+CACHE_FAILURE_COOLDOWN = env.float("CACHE_FAILURE_COOLDOWN", default=5.0)
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "socket_timeout": CACHE_SOCKET_TIMEOUT,
+            "socket_connect_timeout": CACHE_SOCKET_TIMEOUT,
+            "retry_on_timeout": False,
+        }
+    )
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrUsernameBackend"]
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",  # django-axes: per-account and per-address lockout, first
+    "accounts.backends.EmailOrUsernameBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -339,8 +360,14 @@ ACCOUNTS_RATE_LIMITS = {
     "resend": (10, 60 * 60),
     "password_reset": (10, 60 * 60),
 }
-# Behind a reverse proxy that sets X-Forwarded-For, the client is the last address it added.
-ACCOUNTS_TRUST_X_FORWARDED_FOR = env.bool("ACCOUNTS_TRUST_X_FORWARDED_FOR", default=False)
+# Behind reverse proxies: their addresses or networks (CIDR). X-Forwarded-For is read only
+# from these peers (bookshare/core/proxies.py); empty means the client is REMOTE_ADDR.
+ACCOUNTS_TRUSTED_PROXIES = env.list("ACCOUNTS_TRUSTED_PROXIES", default=[])
+if env.bool("ACCOUNTS_TRUST_X_FORWARDED_FOR", default=False):
+    raise ImproperlyConfigured(
+        "ACCOUNTS_TRUST_X_FORWARDED_FOR is gone: it trusted the header from any client. "
+        "List your proxies' addresses in ACCOUNTS_TRUSTED_PROXIES instead."
+    )
 # Password-reset links work for 2 hours (Django's default is 3 days).
 PASSWORD_RESET_TIMEOUT = 2 * 60 * 60
 
@@ -471,3 +498,85 @@ CELERY_BEAT_SCHEDULE["catalogue-resume"] = {"task": "catalogue.resume_jobs", "sc
 CELERY_TASK_ROUTES["catalogue.resume_jobs"] = {"queue": "control"}
 # httpx logs every request at INFO; provider trouble is logged by the catalogue itself.
 LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
+
+# --- Security hardening (issue 13; docs/security.md) ---------------------------------------
+# A SECRET_KEY copied from an example or too short is refused with DEBUG off.
+SECRET_KEY_PLACEHOLDERS = {
+    "change-me",
+    "changeme",
+    "change_me",
+    "secret",
+    "secret-key",
+    "your-secret-key",
+    "django-insecure",
+    "insecure",
+    "replace-me",
+    "xxx",
+}
+if not DEBUG:
+    _key = SECRET_KEY.strip().lower()
+    if (
+        _key in SECRET_KEY_PLACEHOLDERS
+        or _key.startswith(("django-insecure", "change-me", "changeme"))
+        or SECRET_KEY == _INSECURE_DEV_KEY
+    ):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is a placeholder from an example file; DEBUG is off, so set a real "
+            "one (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is too short or too simple (at least 50 characters, 5 different "
+            "ones); DEBUG is off. Generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
+
+# Sign-in lockout (django-axes): per account AND per client address, on the site's sign-in
+# form, the admin's and the password-change form's old-password check. Failures are kept
+# in the database (no dependency on the cache, so an outage neither locks nor unlocks).
+# A locked owner gets back in by resetting the password (the emailed link) or by waiting.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)  # hours
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
+AXES_CLIENT_IP_CALLABLE = "bookshare.core.proxies.client_ip_for_axes"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "old_password"]
+AXES_VERBOSE = False
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # a line per sign-in is too much
+
+# Per-recipient limits on emails that anyone can make us send, and the overall sign-up
+# rate above which staff are alerted (ERROR log + mail to ADMINS), once per hour.
+ACCOUNTS_MAIL_PER_RECIPIENT = {
+    "password_reset": (3, 60 * 60),  # reset links to one address per hour
+    "notice": (2, 24 * 60 * 60),  # "someone tried to register with your address" per day
+}
+ACCOUNTS_SIGNUP_ALERT_PER_HOUR = env.int("ACCOUNTS_SIGNUP_ALERT_PER_HOUR", default=200)
+ADMINS = [tuple(a.split(":", 1)) for a in env.list("ADMINS", default=[]) if ":" in a]
+
+# Content-Security-Policy (django-csp): only our own scripts and styles, no inline code.
+_SELF = "'self'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF, "data:"],
+        "font-src": [_SELF],
+        "connect-src": [_SELF],
+        "object-src": ["'none'"],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+    "interest-cohort=(), browsing-topics=()"
+)
+
+# /healthz answers within this many seconds; a check still running then counts as down.
+HEALTHZ_TIMEOUT = env.float("HEALTHZ_TIMEOUT", default=0.9)

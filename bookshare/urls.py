@@ -23,7 +23,6 @@ urlpatterns = [
     path("", include("exchanges.urls")),
     path("", include("notifications.urls")),
     path("", include("discovery.urls")),
-
     path("", include("catalogue.urls")),
 ]
 

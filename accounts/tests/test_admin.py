@@ -40,14 +40,18 @@ def test_resend_action_publishes_a_code_request_for_unverified_members(staff_cli
     assert [e.data["user_id"] for e in events] == [unverified.pk]
 
 
-def test_resend_action_ignores_the_members_cooldown(staff_client):
+def test_resend_action_obeys_the_members_cooldown(staff_client):
+    """Issue 13, item 4: staff sent five codes to one member in seconds. Failed before:
+    the action passed enforce_limits=False, so three clicks made three codes."""
     user = UserFactory()
     for _ in range(3):
-        staff_client.post(
+        response = staff_client.post(
             "/admin/accounts/user/",
             {"action": "send_verification_code", "_selected_action": [user.pk]},
+            follow=True,
         )
-    assert StoredEvent.objects.filter(type="VerificationCodeRequested").count() == 3
+    assert StoredEvent.objects.filter(type="VerificationCodeRequested").count() == 1
+    assert b"had a code moments ago" in response.content
 
 
 def test_a_member_added_in_the_admin_is_verified_and_gets_no_code(

@@ -86,7 +86,7 @@ def test_client_ip_is_remote_addr_by_default():
 
 
 def test_client_ip_behind_a_trusted_proxy_is_the_last_forwarded_hop(settings):
-    settings.ACCOUNTS_TRUST_X_FORWARDED_FOR = True
+    settings.ACCOUNTS_TRUSTED_PROXIES = ["10.0.0.0/8"]
     request = RequestFactory().get(
         "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.5"
     )

@@ -41,8 +41,8 @@ def test_raw_fixture_saves_publish_nothing():
 
 def test_the_event_has_one_delivery_on_the_email_queue():
     UserFactory()
-    delivery = Delivery.objects.get(event__type="UserRegistered")
-    assert (delivery.consumer, delivery.queue) == ("accounts.send_verification_code", "email")
+    delivery = Delivery.objects.get(event__type="UserRegistered", queue="email")
+    assert delivery.consumer == "accounts.send_verification_code"
 
 
 def test_a_rolled_back_registration_leaves_no_event():

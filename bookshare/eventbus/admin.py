@@ -44,7 +44,14 @@ class StoredEventAdmin(admin.ModelAdmin):
         except ValueError:
             return queryset.filter(Q(correlation_id=term) | Q(causation_id=term)), False
 
-    @admin.action(description="Replay every delivery of the selected events")
+    def has_replay_permission(self, request):
+        # The admin never edits deliveries, but replaying one changes its state: it
+        # takes the change permission that view-only staff do not have.
+        return request.user.has_perm("eventbus.change_delivery")
+
+    @admin.action(
+        description="Replay every delivery of the selected events", permissions=["replay"]
+    )
     def replay_all_deliveries(self, request, queryset):
         n = replay(Delivery.objects.filter(event__in=queryset))
         self.message_user(request, f"{n} deliveries queued again.", messages.SUCCESS)
@@ -84,7 +91,9 @@ class DeliveryAdmin(admin.ModelAdmin):
         query = Q(event__correlation_id=term)
         with contextlib.suppress(ValueError):
             query |= Q(event__id=uuid.UUID(term))
-        if term.isdigit():
+        # ASCII digits only (str.isdigit() takes '¹²³', which int() refuses), and
+        # within a bigint.
+        if term.isascii() and term.isdigit() and len(term) <= 18:
             query |= Q(pk=int(term))
         return queryset.filter(query), False
 
@@ -99,7 +108,10 @@ class DeliveryAdmin(admin.ModelAdmin):
         )
         return format_html('<strong style="color:{}">{}</strong>', colour, obj.status)
 
-    @admin.action(description="Replay the selected deliveries")
+    def has_replay_permission(self, request):
+        return request.user.has_perm("eventbus.change_delivery")
+
+    @admin.action(description="Replay the selected deliveries", permissions=["replay"])
     def replay_selected(self, request, queryset):
         n = replay(queryset)
         self.message_user(request, f"{n} deliveries queued again.", messages.SUCCESS)

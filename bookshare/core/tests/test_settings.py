@@ -45,3 +45,27 @@ def test_debug_off_with_a_real_secret_passes_the_deploy_check():
 def test_debug_on_runs_without_a_secret_for_local_development():
     result = manage("check", env_overrides={"DEBUG": "true"})
     assert result.returncode == 0, result.stderr
+
+
+def test_debug_off_refuses_a_placeholder_secret_key():
+    """Issue 13, item 13: .env.example's `SECRET_KEY=change-me` was accepted with DEBUG
+    off. Failed before: `manage.py check` passed."""
+    for key in ("change-me", "django-insecure-abc" + "x" * 60):
+        result = manage("check", env_overrides={"DEBUG": "false", "SECRET_KEY": key})
+        assert result.returncode != 0, key
+        assert "placeholder" in result.stderr
+
+
+def test_debug_off_refuses_a_short_secret_key():
+    result = manage("check", env_overrides={"DEBUG": "false", "SECRET_KEY": "Kq9_Zr!Lm" * 5})
+    assert result.returncode != 0
+    assert "too short" in result.stderr
+
+
+def test_the_removed_forwarded_for_switch_is_refused_with_directions():
+    result = manage(
+        "check",
+        env_overrides={"DEBUG": "true", "ACCOUNTS_TRUST_X_FORWARDED_FOR": "true"},
+    )
+    assert result.returncode != 0
+    assert "ACCOUNTS_TRUSTED_PROXIES" in result.stderr
