@@ -3,8 +3,12 @@
 import os
 
 from celery import Celery, signals
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bookshare.settings")
+# The zero-setup broker: kombu's filesystem transport with atomic message writes (see
+# bookshare/eventbus/fs_transport.py). Web, workers and beat all import this module.
+TRANSPORT_ALIASES["filesystem"] = "bookshare.eventbus.fs_transport:Transport"
 
 app = Celery("bookshare")
 app.config_from_object("django.conf:settings", namespace="CELERY")
