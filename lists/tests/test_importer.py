@@ -330,7 +330,9 @@ def test_flow_import_runs_on_the_imports_queue_through_a_real_worker(bus_worker)
 
 
 @pytest.mark.django_db
-def test_a_book_twice_in_one_file_is_created_once_and_a_known_book_gets_the_rows_isbn():
+def test_a_book_twice_in_one_file_is_created_once_and_a_known_book_keeps_its_facts():
+    """A row's ISBN never rewrites a shared book (issue 13 item 9): a known title and
+    author with an ISBN the book lacks is another edition, created with that ISBN."""
     user = UserFactory()
     known = BookFactory(title="Known Without Isbn", authors=["K. Writer"])
     rows = [
@@ -341,10 +343,11 @@ def test_a_book_twice_in_one_file_is_created_once_and_a_known_book_gets_the_rows
     job = services.import_start(user=user, filename="x.csv", content=to_csv(GOODREADS_HEADER, rows))
     run_all(job.pk)
     job.refresh_from_db()
-    assert (job.created, job.matched, job.skipped) == (1, 2, 0)
+    assert (job.created, job.matched, job.skipped) == (2, 1, 0)
     assert Book.objects.filter(title="Twice Listed").count() == 1
     known.refresh_from_db()
-    assert known.isbn13 == "9780306406157"
+    assert not known.isbn13
+    assert Book.objects.get(isbn13="9780306406157").title == "Known Without Isbn"
 
 
 @pytest.mark.django_db

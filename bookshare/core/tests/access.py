@@ -125,6 +125,23 @@ ACCESS: dict[str, Access] = {
     "lists:import": signed_in(writes=True),
     # lists:item_move, item_note, item_remove, book_update (an empty POST names no list:
     # 404), import_detail, import_failed: the strict default.
+    "metrics": perm("eventbus.view_delivery"),
+    "about": public("site information"),
+    "how_sharing_works": public("site information"),
+    "privacy": public("site information"),
+    "terms": public("site information"),
+    "contact": public("site information"),
+    "favicon.ico": public("browsers ask for it"),
+    "accounts:verify_change_email": open_form(
+        "corrects the address of the browser that just registered (rate-limited)"
+    ),
+    "discovery:trending": public("what is popular is public; private lists never count"),
+    "discovery:for_you": signed_in(),
+    "notifications:list": signed_in(),
+    "notifications:bell": signed_in(),
+    "notifications:settings": signed_in(writes=True),
+    "notifications:mark_all_read": signed_in(writes=True),
+    "notifications:mark_read": signed_in(writes=True),
 }
 
 UNDECLARED = Access("undeclared", writes=True)

@@ -77,7 +77,7 @@ def client_for(user) -> Client:
 
 
 def is_refusal(response) -> bool:
-    if response.status_code in (403, 404, 405):
+    if response.status_code in (401, 403, 404, 405):
         return True
     if response.status_code == 302:
         location = response["Location"]
