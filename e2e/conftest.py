@@ -53,9 +53,12 @@ def smtp_sink():
     server.stop()
 
 
-@pytest.fixture(scope="session")
+# Package scope: the stack's workers and beat share the test database and broker, so they
+# must be gone before other apps' flow tests run (its mail worker would take their mail,
+# its beat would relay their deliveries).
+@pytest.fixture(scope="package")
 def live_stack(chromium_path, django_db_setup, smtp_sink):
-    """Web, email/mail/bulk workers and beat on the test database, for the whole session."""
+    """Web, email/mail/bulk workers and beat on the test database, for the e2e tests."""
     from bookshare.testing.worker import purge_broker
 
     purge_broker()
