@@ -74,6 +74,7 @@ def record(
     recomputed if a seed came or went (see `seed_weight`), the one row dropped if the book
     became something they have. Returns whether anything changed.
     """
+    member_lock(user_id)
     signal = Signal.objects.select_for_update().filter(key=key).first()
     if signal is not None and signal.changed_at > at:
         return False
@@ -113,6 +114,25 @@ def record(
     elif signal.active and signal.kind in HAVE_KINDS | {K.POST}:
         Recommendation.objects.filter(user_id=signal.user_id, book_id=signal.book_id).delete()
     return True
+
+
+# Advisory-lock namespace for one member's taste (an arbitrary constant of this app).
+_MEMBER_LOCK_NS = 7411
+
+
+def member_lock(user_id: int) -> None:
+    """Serialise one member's facts for the rest of this transaction.
+
+    Two deliveries for the same member (adding Dune and Hyperion at once, on two worker
+    processes) would each read the basket without the other's book and neither would
+    count the pair. PostgreSQL: a transaction-scoped advisory lock per member (no row of
+    another app is locked). SQLite runs one writer at a time anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_MEMBER_LOCK_NS, user_id % 2**31]
+            )
 
 
 def seed_weight(signal: Signal) -> float:

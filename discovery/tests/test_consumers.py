@@ -6,7 +6,7 @@ from django.core.management import call_command
 from books.tests.factories import BookFactory, GenreFactory, UserFactory
 from bookshare.eventbus.delivery import run_delivery
 from bookshare.eventbus.models import Delivery
-from bookshare.testing import publish_committed, wait_until
+from bookshare.testing import Worker, publish_committed, wait_until
 from discovery import services, taste
 from discovery.models import BookPair, BookStat, GenreMember, Recommendation, Trending
 from lists.events import BookAddedToList
@@ -96,6 +96,14 @@ def test_rebuild_reproduces_what_the_consumers_built(settings):
 @pytest.mark.flow
 @pytest.mark.django_db(transaction=True)
 def test_flow_list_adds_and_reviews_change_trending_and_recommendations(bus_worker):
+    """Through real workers: the session worker, and one more on `suggestions` so the
+    test does not wait behind work that earlier apps' flow tests left on the shared
+    bulk worker (both serve the same database; either may take a delivery)."""
+    with Worker(queues="suggestions", name="discovery-flow"):
+        _list_adds_and_reviews_change_trending_and_recommendations()
+
+
+def _list_adds_and_reviews_change_trending_and_recommendations():
     # The worker has the default settings: two members make a pair count.
     seed, related = BookFactory(title="Dune"), BookFactory(title="Hyperion")
     others = [UserFactory() for _ in range(2)]
