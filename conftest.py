@@ -38,6 +38,16 @@ def bus_worker(django_db_setup, fake_providers_server):
     worker.stop()
 
 
+@pytest.fixture
+def settled_bus(bus_worker):
+    """The session worker, and a quiet bus when the test ends (no delivery still writing
+    when a transactional test truncates its tables)."""
+    from bookshare.testing.worker import settle
+
+    yield bus_worker
+    settle()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_broker_cooldown():
     """A broker failure noted by one test must not make the next skip the broker."""

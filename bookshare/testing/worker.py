@@ -43,6 +43,22 @@ def wait_until(
         time.sleep(interval)
 
 
+def settle(*, skip_queues=("email",)) -> None:
+    """Wait until the workers have finished every delivery the test caused, so the
+    transactional test's TRUNCATE never races a worker still writing."""
+    from bookshare.eventbus.models import Delivery
+
+    wait_until(
+        lambda: (
+            not Delivery.objects.filter(status__in=Delivery.UNFINISHED)
+            .exclude(queue__in=skip_queues)
+            .exists()
+        ),
+        timeout=90,
+        message="the workers to finish the test's deliveries",
+    )
+
+
 def test_database_url() -> str:
     """A DATABASE_URL for the database this test run is using (the test database)."""
     s = connection.settings_dict

@@ -10,11 +10,10 @@ from books.models import BookPost
 from books.tests.factories import BookPostFactory, UserFactory
 from bookshare.testing import Worker, publish_committed, wait_until
 from bookshare.testing.services import free_port
+from bookshare.testing.worker import settle
 from exchanges import services as ex
 from notifications.models import EmailSent, Kind, Notification
 from reactions.events import PostLiked
-
-from .conftest import settle
 
 pytestmark = [pytest.mark.flow, pytest.mark.django_db(transaction=True)]
 
