@@ -397,25 +397,16 @@ def apply_review(*, user, book, rating: int | None, text: str, created_at) -> bo
     Reviews belong to the `reactions` app: this calls
     `reactions.services.review_submit(user, book, rating, text, created_at)`, which
     creates or updates the one review per member and book and publishes its events.
-    Without that app (`reviews_available()` is false) the rating and text stay on the
-    import row. A review needs 1–5 stars: text without a rating stays on the row. Raises
+    A review needs 1–5 stars: text without a rating stays on the row. Raises
     ValidationError (e.g. a text over the review length limit) for the caller to note.
     """
     if rating is None:
         return False
-    from reactions.services import review_submit  # type: ignore[attr-defined]
+    from reactions.services import review_submit
 
     before = book.reviews.filter(user=user).values_list("rating", "text").first()
     review = review_submit(user=user, book=book, rating=rating, text=text, created_at=created_at)
     return before != (review.rating, review.text)
-
-
-def reviews_available() -> bool:
-    try:
-        from reactions.services import review_submit  # type: ignore[attr-defined]  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _apply_row(row: ImportRow, shelves: _Shelves, user, known: _KnownBooks) -> None:
@@ -449,9 +440,7 @@ def _apply_row(row: ImportRow, shelves: _Shelves, user, known: _KnownBooks) -> N
         _item, did = list_add_book(reading_list=reading_list, book=book, added_at=added_at)
         changed |= did
     if data.get("rating") is not None or data.get("review"):
-        if not reviews_available():
-            notes.append("rating/review kept but not imported (reviews are not available yet)")
-        elif data.get("rating") is None:
+        if data.get("rating") is None:
             notes.append("review text without a star rating kept on the import, not imported")
         else:
             try:

@@ -17,7 +17,7 @@ from books.views import paginate
 
 from . import selectors, services
 from .forms import ImportForm, ListForm, NoteForm
-from .importer import ImportFileError, reviews_available
+from .importer import ImportFileError
 from .models import ImportJob, ListItem, ReadingList
 from .templatetags.lists_tags import controls_context
 
@@ -228,7 +228,6 @@ def import_upload(request):
         {
             "form": form,
             "jobs": selectors.import_jobs_of(user=request.user)[:10],
-            "reviews_available": reviews_available(),
         },
     )
 

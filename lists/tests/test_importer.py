@@ -276,25 +276,8 @@ def test_a_row_moved_to_another_shelf_in_a_later_export_is_one_status_change():
 
 
 @pytest.mark.django_db
-def test_ratings_and_reviews_wait_on_the_row_until_reviews_exist():
-    if importer.reviews_available():
-        pytest.skip("the reactions app is installed: test_ratings_and_reviews_become_reviews")
-    user = UserFactory()
-    known_books()
-    job = services.import_start(user=user, filename="a.csv", content=library_file())
-    run_all(job.pk)
-    row = job.rows.get(number=2)
-    assert row.data["rating"] == 5 and "Second paragraph" in row.data["review"]
-    assert "not imported" in row.reason
-
-
-@pytest.mark.django_db
-@pytest.mark.skipif(
-    not importer.reviews_available(),
-    reason="needs the reactions app (reactions.services.review_submit)",
-)
 def test_ratings_and_reviews_become_reviews():
-    from reactions.models import Review  # type: ignore[import-not-found]
+    from reactions.models import Review
 
     user = UserFactory()
     dune, _other, left = known_books()
