@@ -67,7 +67,7 @@ def test_marking_gone_updates_the_index_status_and_leaves_lists():
 
 @pytest.mark.flow
 @pytest.mark.django_db(transaction=True)
-def test_flow_post_is_searchable_and_suggested_through_a_real_worker(bus_worker):
+def test_flow_post_is_searchable_and_suggested_through_a_real_worker(settled_bus):
     genre = GenreFactory(name="Fantasy", slug="fantasy")
     owner = UserFactory()
     older = post_share(

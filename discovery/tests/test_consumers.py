@@ -95,7 +95,7 @@ def test_rebuild_reproduces_what_the_consumers_built(settings):
 
 @pytest.mark.flow
 @pytest.mark.django_db(transaction=True)
-def test_flow_list_adds_and_reviews_change_trending_and_recommendations(bus_worker):
+def test_flow_list_adds_and_reviews_change_trending_and_recommendations(settled_bus):
     """Through real workers: the session worker, and one more on `suggestions` so the
     test does not wait behind work that earlier apps' flow tests left on the shared
     bulk worker (both serve the same database; either may take a delivery)."""

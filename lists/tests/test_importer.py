@@ -292,7 +292,7 @@ def test_ratings_and_reviews_become_reviews():
 
 @pytest.mark.flow
 @pytest.mark.django_db(transaction=True)
-def test_flow_import_runs_on_the_imports_queue_through_a_real_worker(bus_worker):
+def test_flow_import_runs_on_the_imports_queue_through_a_real_worker(settled_bus):
     user = UserFactory()
     dune, _other, _left = known_books()
     with transaction.atomic():

@@ -115,7 +115,7 @@ def test_average_is_rounded_to_two_places_and_stars_to_the_nearest_whole():
 
 @pytest.mark.flow
 @pytest.mark.django_db(transaction=True)
-def test_flow_the_average_follows_creates_edits_and_removals_through_a_real_worker(bus_worker):
+def test_flow_the_average_follows_creates_edits_and_removals_through_a_real_worker(settled_bus):
     book = BookFactory()
     ada, ben, cy = UserFactory(), UserFactory(), UserFactory()
     services.review_submit(user=ada, book=book, rating=5, text="Loved it.")
