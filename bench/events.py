@@ -1,9 +1,11 @@
 """Event bus throughput and overhead, on PostgreSQL + Redis, in one run.
 
 (a) drain rate of a no-op Celery task, (b) end-to-end rate of events published and
-delivered to a no-op consumer, with the same worker settings; (c) time to save a model
-with and without its event (including the after-commit send); (d) a save while the broker
-is down or hung. Goals: (b) >= 60% of (a); (c) adds <= 2 ms.
+delivered to a no-op consumer, with the same worker settings, one delivery per task and
+to a consumer declared with batch_size=50; (c) time to save a model with and without
+its event (including the after-commit send); (d) a save while the broker is down or
+hung; (e) the worker side alone: a backlog of no-op tasks, of deliveries one per task
+and of batched deliveries, drained. Goals: (b) >= 60% of (a); (c) adds <= 2 ms.
 
     python bench/events.py [--n 3000] [--saves 1000]
 """
@@ -42,21 +44,55 @@ def bench_noop(n: int, worker_factory) -> float:
         return n / (time.perf_counter() - started)
 
 
-def bench_events(n: int, worker_factory) -> float:
+def bench_events(n: int, worker_factory, *, batched: bool = False) -> float:
+    """Events published one per transaction (as requests do) while a worker delivers
+    them; the rate from the first publish to the last delivery done. `batched`: to the
+    consumer declared with batch_size=50 instead of the one-delivery-per-task one."""
     from django.db import transaction
 
     from bookshare.eventbus import publish
     from bookshare.eventbus.models import Delivery
-    from bookshare.eventbus.tests.testapp.events import Nooped
+    from bookshare.eventbus.tests.testapp.events import Nooped, NoopedInBatches
 
+    event_class = NoopedInBatches if batched else Nooped
     with worker_factory("default"):
         first = Delivery.objects.order_by("-id").values_list("id", flat=True).first() or 0
         started = time.perf_counter()
         for i in range(n):
             with transaction.atomic():  # one transaction per event, as a request's write
-                publish(Nooped(n=i))
+                publish(event_class(n=i))
         while Delivery.objects.filter(id__gt=first, status="done").count() < n:
             time.sleep(0.01)
+        return n / (time.perf_counter() - started)
+
+
+def bench_backlog(n: int, worker_factory, kind: str) -> float:
+    """(e) The worker side alone: n messages sent with no worker running, then the rate
+    from a worker being ready to the last one finished. kind: "noop" (Celery tasks),
+    "events" (one delivery per task) or "batched" (batch_size=50 consumer)."""
+    from django.db import transaction
+
+    from bookshare.eventbus import publish
+    from bookshare.eventbus.models import Delivery
+    from bookshare.eventbus.tasks import noop
+    from bookshare.eventbus.tests.testapp.events import Nooped, NoopedInBatches
+
+    r = redis_client()
+    first = Delivery.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    for i in range(n):
+        if kind == "noop":
+            noop.apply_async(queue="default")
+        else:
+            with transaction.atomic():
+                publish((NoopedInBatches if kind == "batched" else Nooped)(n=i))
+    with worker_factory("default"):
+        started = time.perf_counter()
+        if kind == "noop":
+            while not drained(r, "default"):
+                time.sleep(0.005)
+        else:
+            while Delivery.objects.filter(id__gt=first, status="done").count() < n:
+                time.sleep(0.01)
         return n / (time.perf_counter() - started)
 
 
@@ -132,6 +168,9 @@ def bench_broker_down() -> dict:
     return results
 
 
+BACKLOG_KINDS = ("noop", "events", "batched")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=3000, help="tasks/events per throughput run")
@@ -148,14 +187,19 @@ def main() -> None:
 
     progress(f"(a) draining {args.n} no-op tasks …")
     noop_rate = bench_noop(args.n, worker_factory)
-    progress(f"(b) publishing and delivering {args.n} events …")
+    progress(f"(b) publishing and delivering {args.n} events, one delivery per task …")
     event_rate = bench_events(args.n, worker_factory)
+    progress(f"(b) publishing and delivering {args.n} events to a batch_size=50 consumer …")
+    batched_rate = bench_events(args.n, worker_factory, batched=True)
+    progress(f"(e) {args.n} waiting messages of each kind drained by a worker …")
+    backlog = {kind: bench_backlog(args.n, worker_factory, kind) for kind in BACKLOG_KINDS}
     progress(f"(c) {args.saves} saves with and {args.saves} without the event …")
     saves = bench_saves(args.saves)
     progress("(d) saves with the broker down and hung …")
     down = bench_broker_down()
 
     ratio = event_rate / noop_rate
+    batched_ratio = batched_rate / noop_rate
     added = {
         mode: s["with_event"]["p50_ms"] - s["without_event"]["p50_ms"] for mode, s in saves.items()
     }
@@ -165,6 +209,11 @@ def main() -> None:
             "(b) events published+delivered",
             f"{event_rate:.0f}/s",
             f"{ratio:.0%} of (a) (goal >= 60%)",
+        ),
+        (
+            "(b) same, consumer with batch_size=50",
+            f"{batched_rate:.0f}/s",
+            f"{batched_ratio:.0%} of (a) (goal >= 60%)",
         ),
     ]
     for mode, s in saves.items():
@@ -181,6 +230,15 @@ def main() -> None:
                 f"(c) {mode}: save with event p50/p95",
                 f"{w['p50_ms']:.2f}/{w['p95_ms']:.2f} ms",
                 f"+{added[mode]:.2f} ms at p50 (goal <= 2 ms)",
+            )
+        )
+    for kind in BACKLOG_KINDS:
+        rate = backlog[kind]
+        rows.append(
+            (
+                f"(e) backlog drain: {kind}",
+                f"{rate:.0f}/s",
+                "baseline" if kind == "noop" else f"{rate / backlog['noop']:.0%} of noop drain",
             )
         )
     for label, d in down.items():
@@ -210,12 +268,16 @@ def main() -> None:
             "noop_tasks_per_s": round(noop_rate, 1),
             "events_per_s": round(event_rate, 1),
             "events_vs_noop_ratio": round(ratio, 3),
+            "batched_events_per_s": round(batched_rate, 1),
+            "batched_events_vs_noop_ratio": round(batched_ratio, 3),
+            "backlog_drain_per_s": {k: round(v, 1) for k, v in backlog.items()},
             "save": saves,
             "save_added_p50_ms": {k: round(v, 3) for k, v in added.items()},
             "broker_down": down,
             "goals": {"ratio_min": 0.6, "added_ms_max": 2.0},
             "goals_met": {
                 "ratio": ratio >= 0.6,
+                "batched_ratio": batched_ratio >= 0.6,
                 "added_ms_in_transaction": added["in_transaction"] <= 2.0,
                 "added_ms_bare_save": added["bare_save"] <= 2.0,
             },

@@ -412,6 +412,11 @@ EVENTBUS_DEAD_RETENTION_DAYS = env.int("EVENTBUS_DEAD_RETENTION_DAYS", default=9
 # PostgreSQL: claim a delivery's attempt in one UPDATE … RETURNING statement (false: the
 # portable lock-then-update transaction; kept switchable for bench/events.py).
 EVENTBUS_SINGLE_STATEMENT_CLAIM = env.bool("EVENTBUS_SINGLE_STATEMENT_CLAIM", default=True)
+# Batching (PostgreSQL; docs/eventbus.md): consumers declared with batch_size > 1 run up
+# to that many waiting deliveries per task; false runs everything one by one. The
+# largest batch_size a consumer may declare.
+EVENTBUS_BATCHING = env.bool("EVENTBUS_BATCHING", default=True)
+EVENTBUS_MAX_BATCH_SIZE = env.int("EVENTBUS_MAX_BATCH_SIZE", default=100)
 
 # --- Notifications ------------------------------------------------------------------------
 # The daily digest email (see docs/notifications.md): once a day, on the `mail` queue.
@@ -489,7 +494,11 @@ CATALOGUE_JOB_LEASE_SECONDS = env.int("CATALOGUE_JOB_LEASE_SECONDS", default=120
 LIBRARY_SEARCH_URL = env.str("LIBRARY_SEARCH_URL", default="")
 # Covers (uploaded or fetched) are decoded and re-encoded under this many pixels.
 CATALOGUE_COVER_MAX_PIXELS = env.int("CATALOGUE_COVER_MAX_PIXELS", default=12_000_000)
-# Members' cover URLs may not point at private or loopback addresses (tests allow them).
+# ISBN lookups on the post form (each may ask every provider), per member, per 10 minutes:
+# the accounts rate limiter (accounts/ratelimit.py), off with ACCOUNTS_RATELIMIT_ENABLED.
+ACCOUNTS_RATE_LIMITS["isbn_lookup"] = (env.int("CATALOGUE_LOOKUPS_PER_10_MINUTES", default=40), 600)
+# Cover URLs (members' and providers') may not point at private, link-local or loopback
+# addresses; true allows loopback only, for the local stand-ins (docs/catalogue.md).
 CATALOGUE_COVER_ALLOW_PRIVATE = env.bool("CATALOGUE_COVER_ALLOW_PRIVATE", default=False)
 # Request bodies other than uploaded files; the front proxy caps the whole body (see
 # docs/operations.md).

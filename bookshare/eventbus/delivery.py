@@ -169,13 +169,28 @@ def run_delivery(delivery_id: int) -> str:
     "dead", "skipped", "busy" (locked elsewhere), "running" (an attempt's lease runs)
     or "missing".
     """
-    outcome = _run_delivery_once(delivery_id)
+    return _run_with_busy_retries(delivery_id)[delivery_id]
+
+
+def run_deliveries(delivery_ids: list[int]) -> dict[int, str]:
+    """Run several deliveries sent in one message (one transaction's deliveries of a
+    batching consumer): each as `run_delivery` would, the given ones preferred as
+    siblings of each other. Returns each one's outcome (and any sibling's)."""
+    outcomes: dict[int, str] = {}
+    for delivery_id in delivery_ids:
+        if delivery_id not in outcomes:
+            outcomes.update(_run_with_busy_retries(delivery_id, prefer=delivery_ids))
+    return outcomes
+
+
+def _run_with_busy_retries(delivery_id: int, prefer=()) -> dict[int, str]:
+    outcomes = _run_delivery_once(delivery_id, prefer)
     for pause in BUSY_RETRY_PAUSES:
-        if outcome != "busy":
+        if outcomes[delivery_id] != "busy":
             break
         time.sleep(pause)
-        outcome = _run_delivery_once(delivery_id)
-    return outcome
+        outcomes = _run_delivery_once(delivery_id, prefer)
+    return outcomes
 
 
 def _lease_for(queue: str, *, atomic: bool) -> timedelta:
@@ -190,6 +205,22 @@ def _lease_for(queue: str, *, atomic: bool) -> timedelta:
     return timedelta(seconds=max(settings.EVENTBUS_LEASE_SECONDS, limit))
 
 
+def _claim_update_sql(which: str) -> str:
+    """UPDATE counting an attempt on the deliveries `which` selects (an SQL condition on
+    d.id), returning each with its event: the common part of the two claim statements."""
+    q = connection.ops.quote_name
+    d_table, e_table = q(Delivery._meta.db_table), q(StoredEvent._meta.db_table)
+    d_cols = ", ".join(f"d.{q(Delivery._meta.get_field(c).column)}" for c in _D_COLUMNS)
+    e_cols = ", ".join(f"e.{q(StoredEvent._meta.get_field(c).column)}" for c in _E_COLUMNS)
+    fk = q(Delivery._meta.get_field("event").column)
+    return (
+        # Identifiers from model metadata, quoted; values are bound parameters.
+        f"UPDATE {d_table} d SET attempts = d.attempts + 1, status = %s, "  # noqa: S608
+        f"lease_until = %s FROM {e_table} e WHERE d.id {which} "
+        f"AND e.seq = d.{fk} RETURNING {d_cols}, {e_cols}"
+    )
+
+
 @functools.cache
 def _claim_sql(vendor: str) -> str:
     """PostgreSQL: claim an attempt in one statement (autocommit), returning the row.
@@ -199,18 +230,10 @@ def _claim_sql(vendor: str) -> str:
     running, out of attempts, locked, missing) returns no row and takes the slow path.
     """
     q = connection.ops.quote_name
-    d_table, e_table = q(Delivery._meta.db_table), q(StoredEvent._meta.db_table)
-    d_cols = ", ".join(f"d.{q(Delivery._meta.get_field(c).column)}" for c in _D_COLUMNS)
-    e_cols = ", ".join(f"e.{q(StoredEvent._meta.get_field(c).column)}" for c in _E_COLUMNS)
-    fk = q(Delivery._meta.get_field("event").column)
-    return (
-        # Identifiers from model metadata, quoted; values are bound parameters.
-        f"UPDATE {d_table} d SET attempts = d.attempts + 1, status = %s, "  # noqa: S608
-        f"lease_until = %s FROM {e_table} e "
-        f"WHERE d.id = (SELECT id FROM {d_table} WHERE id = %s "
+    return _claim_update_sql(
+        f"= (SELECT id FROM {q(Delivery._meta.db_table)} WHERE id = %s "  # noqa: S608
         "AND (status IN (%s, %s, %s) OR (status = %s AND lease_until <= %s)) "
-        "AND attempts < max_attempts FOR UPDATE SKIP LOCKED) "
-        f"AND e.seq = d.{fk} RETURNING {d_cols}, {e_cols}"
+        "AND attempts < max_attempts FOR UPDATE SKIP LOCKED)"
     )
 
 
@@ -235,16 +258,31 @@ def _claim_in_one_statement(delivery_id: int) -> Delivery | None:
     return delivery
 
 
-def _claim(delivery_id: int) -> tuple[str | None, Delivery | None]:
+def _claim(delivery_id: int, prefer=()) -> tuple[str | None, list[Delivery] | None]:
     """Count an attempt, committed on its own. Returns (outcome, None) when there is
-    nothing to run, else (None, the claimed delivery with its event)."""
+    nothing to run, else (None, the claimed deliveries with their events): the one asked
+    for first, then (batching consumers, PostgreSQL) siblings claimed with it."""
     if connection.vendor == "postgresql" and settings.EVENTBUS_SINGLE_STATEMENT_CLAIM:
-        delivery = _claim_in_one_statement(delivery_id)
-        if delivery is not None:
-            consumer = get_consumer(delivery.consumer)
-            if consumer is not None and delivery.event.type in consumer.event_types:
-                return None, delivery
+        one = _claim_in_one_statement(delivery_id)
+        if one is not None:
+            consumer = get_consumer(one.consumer)
+            if consumer is not None and one.event.type in consumer.event_types:
+                claimed = [one]
+                if (
+                    settings.EVENTBUS_BATCHING
+                    and consumer.batch_size > 1
+                    and one.attempts == 1  # never attempted before: may lead a batch
+                ):
+                    claimed += _claim_siblings(one, consumer, prefer)
+                return None, claimed
             # Unknown consumer: the slow path below marks it dead, with the reason.
+        else:
+            # Nothing claimable: most often a message for a delivery that is finished
+            # (a sibling run in a batch, a duplicate) or running. One plain read in
+            # autocommit answers that without a transaction, a lock or a WAL flush.
+            outcome = _quick_answer(delivery_id)
+            if outcome is not None:
+                return outcome, None
     with transaction.atomic():
         delivery = _locked(delivery_id)
         if delivery is None:
@@ -285,7 +323,70 @@ def _claim(delivery_id: int) -> tuple[str | None, Delivery | None]:
         delivery.status = Delivery.Status.RUNNING
         delivery.lease_until = now + _lease_for(delivery.queue, atomic=consumer.atomic)
         _save(delivery)
-    return None, delivery
+    return None, [delivery]
+
+
+@functools.cache
+def _peek_sql(vendor: str) -> str:
+    q = connection.ops.quote_name
+    return (
+        f"SELECT status, lease_until FROM {q(Delivery._meta.db_table)} "  # noqa: S608
+        "WHERE id = %s"
+    )
+
+
+def _quick_answer(delivery_id: int) -> str | None:
+    """ "missing", "skipped" (finished) or "running" (under a live lease) from one
+    unlocked read; None when the locking slow path has to decide."""
+    with connection.cursor() as cursor:
+        cursor.execute(_peek_sql(connection.vendor), [delivery_id])
+        row = cursor.fetchone()
+    if row is None:
+        return "missing"
+    return _answer(*row)
+
+
+def _answer(status: str, lease_until) -> str | None:
+    if status in (Delivery.Status.DONE, Delivery.Status.DEAD):
+        return "skipped"
+    if status == Delivery.Status.RUNNING and _aware(lease_until) > timezone.now():
+        return "running"
+    return None
+
+
+@functools.cache
+def _siblings_sql(vendor: str) -> str:
+    """PostgreSQL: claim up to N waiting siblings of a claimed delivery, in one
+    autocommit statement that counts each one's attempt.
+
+    Siblings are deliveries of the same consumer never attempted (attempts = 0: one
+    that failed or whose worker died runs alone, so a poison delivery cannot take others
+    down with it), waiting (queued or pending), of an event type the consumer takes;
+    those sent in the same message first, then the oldest; rows locked by anyone are
+    skipped. Only a batching consumer's fresh claim asks, so every other delivery pays
+    for the short single-row claim alone.
+    """
+    q = connection.ops.quote_name
+    d_table, e_table = q(Delivery._meta.db_table), q(StoredEvent._meta.db_table)
+    fk = q(Delivery._meta.get_field("event").column)
+    return _claim_update_sql(
+        f"IN (SELECT sd.id FROM {d_table} sd JOIN {e_table} se "  # noqa: S608
+        f"ON se.seq = sd.{fk} WHERE sd.consumer = %s AND sd.status IN (%s, %s) "
+        "AND sd.attempts = 0 AND sd.id <> %s AND se.type = ANY(%s::text[]) "
+        "ORDER BY sd.id = ANY(%s::bigint[]) DESC, sd.id LIMIT %s FOR UPDATE OF sd SKIP LOCKED)"
+    )
+
+
+def _claim_siblings(first: Delivery, consumer, prefer=()) -> list[Delivery]:
+    """Claim up to batch_size - 1 waiting siblings of `first` (already claimed)."""
+    S = Delivery.Status
+    lease = first.lease_until
+    params = [S.RUNNING.value, lease, first.consumer, S.QUEUED.value, S.PENDING.value]
+    params += [first.pk, list(consumer.event_types), list(prefer), consumer.batch_size - 1]
+    with connection.cursor() as cursor:
+        cursor.execute(_siblings_sql(connection.vendor), params)
+        rows = cursor.fetchall()
+    return sorted((_from_row(row) for row in rows), key=lambda d: d.pk)
 
 
 def _still_ours(delivery_id: int, attempt: int) -> str | None:
@@ -326,25 +427,39 @@ class _NotOurs(Exception):
         self.outcome = outcome
 
 
-def _run_delivery_once(delivery_id: int) -> str:
-    outcome, delivery = _claim(delivery_id)
-    if delivery is None:
-        return outcome
-    attempt = delivery.attempts
+def _run_delivery_once(delivery_id: int, prefer=()) -> dict[int, str]:
+    outcome, claimed = _claim(delivery_id, prefer)
+    if claimed is None:
+        return {delivery_id: outcome}
+    if len(claimed) > 1:
+        return _run_batch(claimed)
+    return {delivery_id: _run_claimed(claimed[0])}
+
+
+def _prepared(consumer, delivery: Delivery):
+    """The consumer's event object and envelope for a claimed delivery."""
+    event = delivery.event
+    payload = load_event(
+        event.type, event.version, event.data, target=consumer.class_for(event.type)
+    )
+    envelope = event.envelope()
+    envelope["delivery"] = {
+        "id": delivery.pk,
+        "consumer": delivery.consumer,
+        "attempt": delivery.attempts,
+        "key": delivery_key(event.id, delivery.consumer),
+    }
+    return payload, envelope
+
+
+def _run_claimed(delivery: Delivery) -> str:
+    """Run one claimed attempt and record its outcome."""
+    delivery_id, attempt = delivery.pk, delivery.attempts
     consumer = get_consumer(delivery.consumer)
     event = delivery.event
     try:
         with bound(correlation_id=event.correlation_id, causation_id=str(event.id)):
-            payload = load_event(
-                event.type, event.version, event.data, target=consumer.class_for(event.type)
-            )
-            envelope = event.envelope()
-            envelope["delivery"] = {
-                "id": delivery.pk,
-                "consumer": delivery.consumer,
-                "attempt": attempt,
-                "key": delivery_key(event.id, delivery.consumer),
-            }
+            payload, envelope = _prepared(consumer, delivery)
             if consumer.atomic:
                 with transaction.atomic():
                     not_ours = _still_ours(delivery_id, attempt)
@@ -364,6 +479,85 @@ def _run_delivery_once(delivery_id: int) -> str:
                 return outcome
     except Exception as exc:
         return _record_failure(delivery_id, attempt, exc)
+
+
+class _BatchFailed(Exception):
+    pass
+
+
+def _run_batch(claimed: list[Delivery]) -> dict[int, str]:
+    """Run claimed deliveries of one (atomic) consumer in one transaction.
+
+    Their attempts are already counted. Each gets its own call; all are marked done with
+    one UPDATE. If any call raises, the transaction (every member's writes) rolls back
+    and each runs again alone, in its own transaction, under the attempt it already
+    has, so only the failing one records a failure. Members another process took over
+    meanwhile are left out (and then run alone). Returns each one's outcome.
+    """
+    consumer = get_consumer(claimed[0].consumer)
+    by_id = {d.pk: d for d in claimed}
+    try:
+        with transaction.atomic():
+            # In delivery order (the order the events happened), whichever member's
+            # message arrived first: batches and other writers then take the rows
+            # their consumers touch in the same order, which keeps lock cycles rare.
+            ours = sorted(_lock_ours(claimed), key=lambda d: d.pk)
+            for delivery in ours:
+                event = delivery.event
+                with bound(correlation_id=event.correlation_id, causation_id=str(event.id)):
+                    payload, envelope = _prepared(consumer, delivery)
+                    try:
+                        consumer.func(payload, envelope)
+                    except Exception as exc:
+                        raise _BatchFailed(delivery.pk) from exc
+            for delivery in ours:
+                _finish(delivery, dead=False, error=None)
+            _save_done(ours)
+    except Exception as exc:
+        log.info(
+            "batch of %d %s deliveries rolled back (%s: %s); running them one by one",
+            len(claimed),
+            consumer.name,
+            type(exc.__cause__ or exc).__name__,
+            exc.__cause__ or exc,
+        )
+        return {d.pk: _run_claimed(d) for d in claimed}
+    done = {d.pk for d in ours}
+    outcomes = {pk: "done" for pk in done}
+    for pk, delivery in by_id.items():
+        if pk not in done:  # locked or changed meanwhile: alone, as any duplicate would
+            outcomes[pk] = _run_claimed(delivery)
+    return outcomes
+
+
+def _lock_ours(claimed: list[Delivery]) -> list[Delivery]:
+    """Lock the claimed rows still running under the attempts claimed; return those."""
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT id, status, attempts FROM {q(Delivery._meta.db_table)} "  # noqa: S608
+        "WHERE id = ANY(%s) FOR UPDATE SKIP LOCKED"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[d.pk for d in claimed]])
+        current = {pk: (status, attempts) for pk, status, attempts in cursor.fetchall()}
+    return [d for d in claimed if current.get(d.pk) == (Delivery.Status.RUNNING.value, d.attempts)]
+
+
+def _save_done(deliveries: list[Delivery]) -> None:
+    """Mark finished deliveries done in one UPDATE (PostgreSQL)."""
+    if not deliveries:
+        return
+    q = connection.ops.quote_name
+    values = ", ".join(["(%s::bigint, %s::integer)"] * len(deliveries))
+    sql = (
+        f"UPDATE {q(Delivery._meta.db_table)} d SET status = %s, finished_at = %s, "  # noqa: S608
+        f"latency_ms = v.latency FROM (VALUES {values}) AS v(id, latency) WHERE d.id = v.id"
+    )
+    params: list = [Delivery.Status.DONE.value, deliveries[0].finished_at]
+    for d in deliveries:
+        params += [d.pk, d.latency_ms]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def delivery_key(event_id, consumer_name: str) -> str:

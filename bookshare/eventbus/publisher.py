@@ -82,16 +82,59 @@ def publish(event: Event, *, occurred_at=None) -> StoredEvent:
                     for c in consumers
                 ]
             )
-            items = [(d.pk, d.queue) for d in deliveries]
+            items = [(d.pk, d.queue, d.consumer) for d in deliveries]
         if items:
-            transaction.on_commit(lambda: dispatch(items), robust=True)
+            _send_after_commit(items)
     return stored
+
+
+def _send_after_commit(items: list[tuple[int, str, str]]) -> None:
+    """Collect the deliveries published in this transaction (and savepoint) and send them
+    all from one on_commit callback, so that a transaction publishing many events (a
+    bulk import, a fan-out) can send a batching consumer's deliveries as one message.
+
+    The buffer belongs to one registered callback: it is reused only while that callback
+    is still pending with the same savepoints (Django replaces its list of callbacks on
+    commit, rollback and savepoint rollback; then a new buffer and callback are made).
+    """
+    conn = transaction.get_connection()
+    sids = tuple(conn.savepoint_ids)
+    state = getattr(conn, "_eventbus_after_commit", None)
+    if state is None or state[0] is not conn.run_on_commit or state[1] != sids:
+        buffer: list[tuple[int, str, str]] = []
+        transaction.on_commit(lambda: _dispatch_grouped(buffer), robust=True)
+        state = (conn.run_on_commit, sids, buffer)
+        conn._eventbus_after_commit = state
+    state[2].extend(items)
+
+
+def _dispatch_grouped(buffer: list[tuple[int, str, str]]) -> list[int]:
+    """dispatch(), with a batching consumer's deliveries grouped into messages of at most
+    its batch_size ids (PostgreSQL; elsewhere, and with EVENTBUS_BATCHING off, one
+    message per delivery)."""
+    from .registry import get_consumer
+
+    grouping = settings.EVENTBUS_BATCHING and connection.vendor == "postgresql"
+    messages: list[tuple[list[int], str]] = []
+    groups: dict[tuple[str, str], list[int]] = {}
+    for pk, queue, name in buffer:
+        c = get_consumer(name) if grouping else None
+        if c is not None and c.batch_size > 1:
+            group = groups.setdefault((name, queue), [])
+            if len(group) == c.batch_size:
+                messages.append((group[:], queue))
+                group.clear()
+            group.append(pk)
+        else:
+            messages.append(([pk], queue))
+    messages += [(pks, queue) for (_, queue), pks in groups.items() if pks]
+    return dispatch([(pk, queue) for pk, queue, _ in buffer], messages=messages)
 
 
 def _insert_in_one_statement(stored: StoredEvent, consumers, *, now, lease) -> list:
     """PostgreSQL: the event and its deliveries in one round trip (a data-modifying CTE).
 
-    Returns [(delivery id, queue)]. Sets `stored.seq` and marks it saved.
+    Returns [(delivery id, queue, consumer)]. Sets `stored.seq` and marks it saved.
     """
     q = connection.ops.quote_name
     e_table, d_table = q(StoredEvent._meta.db_table), q(Delivery._meta.db_table)
@@ -122,7 +165,7 @@ def _insert_in_one_statement(stored: StoredEvent, consumers, *, now, lease) -> l
             "attempts, resends, lease_until, last_error, created_at) "
             "SELECT e.seq, v.consumer, v.queue, v.max_attempts, %s, 0, 0, %s, '', %s "
             f"FROM e, (VALUES {values}) AS v(consumer, queue, max_attempts) "
-            "RETURNING id, queue, event_id"
+            "RETURNING id, queue, event_id, consumer"
         )
         params = [*e_params, Delivery.Status.QUEUED.value, lease, now]
         for c in consumers:
@@ -133,7 +176,7 @@ def _insert_in_one_statement(stored: StoredEvent, consumers, *, now, lease) -> l
         stored.seq = rows[0][2]
     stored._state.adding = False
     stored._state.db = connection.alias
-    return [(row[0], row[1]) for row in rows] if consumers else []
+    return [(row[0], row[1], row[3]) for row in rows] if consumers else []
 
 
 # -- sending to the broker -------------------------------------------------------------
@@ -176,10 +219,15 @@ def send_to_broker(items: Iterable[tuple[int, str]], *, countdown: float | None 
     failure the broker is skipped for EVENTBUS_BROKER_COOLDOWN seconds, so a dead broker
     costs a request at most one timeout.
     """
-    from .tasks import deliver
+    return _send_messages([([pk], queue) for pk, queue in items], countdown=countdown)
 
-    items = list(items)
-    if not items or broker_cooling_down():
+
+def _send_messages(messages: list[tuple[list[int], str]], *, countdown=None) -> list[int]:
+    """Send messages of one delivery id (eventbus.deliver) or several (deliver_many)."""
+    from .tasks import deliver, deliver_many
+
+    total = sum(len(ids) for ids, _ in messages)
+    if not messages or broker_cooling_down():
         return []
     sent: list[int] = []
     app = deliver.app
@@ -190,31 +238,38 @@ def send_to_broker(items: Iterable[tuple[int, str]], *, countdown: float | None 
             producer.connection.ensure_connection(
                 max_retries=0, timeout=settings.EVENTBUS_BROKER_TIMEOUT
             )
-            for delivery_id, queue in items:
-                deliver.apply_async(
-                    (delivery_id,),
+            for ids, queue in messages:
+                task, args = (deliver, (ids[0],)) if len(ids) == 1 else (deliver_many, (ids,))
+                task.apply_async(
+                    args,
                     queue=queue,
                     countdown=countdown,
                     producer=producer,
                     retry=False,
                     **time_limits(queue),
                 )
-                sent.append(delivery_id)
+                sent.extend(ids)
     except Exception as exc:
         _note_broker_down()
         log.warning(
             "broker unavailable (%s: %s); %d of %d deliveries left for the relay",
             type(exc).__name__,
             exc,
-            len(items) - len(sent),
-            len(items),
+            total - len(sent),
+            total,
         )
     return sent
 
 
-def dispatch(items: list[tuple[int, str]]) -> list[int]:
-    """Send fresh (or replayed) deliveries; what could not be sent goes to the relay."""
-    sent = send_to_broker(items)
+def dispatch(items: list[tuple[int, str]], *, messages=None) -> list[int]:
+    """Send fresh (or replayed) deliveries; what could not be sent goes to the relay.
+
+    `messages`: the same deliveries grouped as [(ids, queue)] (see _dispatch_grouped);
+    by default one message each."""
+    if messages is None or all(len(ids) == 1 for ids, _ in messages):
+        sent = send_to_broker(items)
+    else:
+        sent = _send_messages(messages)
     if len(sent) < len(items):
         sent_ids = set(sent)
         unsent = [pk for pk, _ in items if pk not in sent_ids]

@@ -50,6 +50,9 @@ class Consumer:
     max_attempts: int
     # False: run outside the delivery's transaction (for SMTP/HTTP; see idempotency.py).
     atomic: bool = True
+    # > 1: a worker may run up to this many of its deliveries in one transaction (see
+    # delivery.py, "Batches"). 1: one delivery per task.
+    batch_size: int = 1
 
     @property
     def event_types(self) -> tuple[str, ...]:
@@ -73,6 +76,7 @@ def consumer(
     name: str | None = None,
     max_attempts: int | None = None,
     atomic: bool = True,
+    batch_size: int = 1,
 ) -> Callable:
     """Subscribe the decorated `func(event, envelope)` to one or more event classes.
 
@@ -83,6 +87,12 @@ def consumer(
     The function runs inside the transaction that marks its delivery done, so its
     database writes happen exactly once per delivery. It must not hand work to anything
     outside the database that cannot be repeated, except through its own idempotency key.
+
+    `batch_size=N` (opt-in, at most EVENTBUS_MAX_BATCH_SIZE) lets a worker run up to N
+    waiting deliveries of this consumer in one transaction: each still gets its own
+    call, attempt and outcome, but a failing one makes the others run again one by one,
+    so the function must be safe to call again after a rollback (ordinary consumers
+    are). Only for atomic consumers.
     """
     if not event_classes:
         raise TypeError("@consumer needs at least one event class")
@@ -98,6 +108,16 @@ def consumer(
             f"(declared: {', '.join(settings.EVENTBUS_QUEUES)})"
         )
 
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
+    if batch_size > settings.EVENTBUS_MAX_BATCH_SIZE:
+        raise ValueError(
+            f"batch_size {batch_size} is above EVENTBUS_MAX_BATCH_SIZE "
+            f"({settings.EVENTBUS_MAX_BATCH_SIZE})"
+        )
+    if batch_size > 1 and not atomic:
+        raise ValueError("batch_size > 1 needs an atomic consumer (atomic=False runs one by one)")
+
     def decorate(func: Callable) -> Callable:
         key = name or f"{func.__module__}.{func.__qualname__}"
         existing = _CONSUMERS.get(key)
@@ -111,6 +131,7 @@ def consumer(
                 func=func,
                 max_attempts=max_attempts or settings.EVENTBUS_MAX_ATTEMPTS,
                 atomic=atomic,
+                batch_size=batch_size,
             )
         )
         return func

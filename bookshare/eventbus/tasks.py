@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .delivery import run_delivery
+from .delivery import run_deliveries, run_delivery
 from .operations import cleanup, relay_once
 
 
@@ -8,6 +8,13 @@ from .operations import cleanup, relay_once
 def deliver(delivery_id: int) -> str:
     """Run one delivery. Safe to receive any number of times."""
     return run_delivery(delivery_id)
+
+
+@shared_task(name="eventbus.deliver_many", acks_late=True, ignore_result=True)
+def deliver_many(delivery_ids: list[int]) -> dict:
+    """Run deliveries of one batching consumer published in one transaction (bounded by
+    its batch_size). Safe to receive any number of times."""
+    return run_deliveries(delivery_ids)
 
 
 @shared_task(name="eventbus.relay", ignore_result=True, expires=30)

@@ -24,6 +24,15 @@ def test_delivery_list_with_filters_and_search(staff_client, query):
     assert response.status_code == 200
 
 
+def test_status_colours_come_from_a_stylesheet_not_inline_styles(staff_client):
+    # The CSP allows no inline styles: a style="" attribute would render uncoloured.
+    DeliveryFactory(status="dead")
+    body = staff_client.get("/admin/eventbus/delivery/").content.decode()
+    assert 'class="bus-status bus-status--dead"' in body
+    assert "css/admin-eventbus.css" in body
+    assert 'style="color' not in body
+
+
 def test_search_by_correlation_id_finds_the_delivery(staff_client):
     d = DeliveryFactory(event__correlation_id="corr-find-me-123")
     DeliveryFactory()

@@ -7,12 +7,14 @@ from bookshare.eventbus import consumer
 
 from .events import (
     BackendProbed,
+    Batched,
     Crashed,
     DoorClosed,
     DoorOpened,
     FannedOut,
     FlakyHappened,
     Nooped,
+    NoopedInBatches,
     Pinged,
     RenamedV2,
     WidgetCreated,
@@ -100,3 +102,29 @@ def on_crash(event: Crashed, envelope: dict) -> None:
     else:
         os.kill(os.getpid(), signal.SIGKILL)
     Effect.objects.create(consumer="crash", key=event.key)
+
+
+@consumer(NoopedInBatches, queue="default", name="test.noop.batched", batch_size=50)
+def on_noop_in_batches(event: NoopedInBatches, envelope: dict) -> None:
+    """Does nothing, in batches of up to 50 (the benchmark's batched consumer)."""
+
+
+@consumer(Batched, queue="default", name="test.batch", batch_size=10, max_attempts=3)
+def on_batched(event: Batched, envelope: dict) -> None:
+    """Records its effect and the transaction it ran in (members of one batch share it);
+    fails as its FailPlan says; kills its own process when given a crash log."""
+    from django.db import connection
+
+    if event.crash_log:
+        with open(event.crash_log, "a") as log:
+            log.write(f"attempt {envelope['delivery']['attempt']}\n")
+        os.kill(os.getpid(), signal.SIGKILL)
+    plan = FailPlan.objects.filter(key=event.key).first()
+    attempt = envelope["delivery"]["attempt"]
+    if plan and (plan.always or attempt <= plan.failures_left):
+        raise RuntimeError(f"planned failure {attempt} for {event.key}")
+    Effect.objects.create(consumer="batch", key=event.key)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT txid_current()")
+            Effect.objects.create(consumer=f"batch.tx:{cursor.fetchone()[0]}", key=event.key)

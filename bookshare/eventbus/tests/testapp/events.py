@@ -104,3 +104,24 @@ class Crashed(Event):
     key: str
     log: str  # a file the consumer appends a line to each time it starts
     sleep: float = 0.0  # > 0: hang this long instead of killing itself
+
+
+@event
+class NoopedInBatches(Event):
+    """For bench/events.py: the same no-op, for a consumer declared with batch_size."""
+
+    event_type = "test.NoopedInBatches"
+    source = "tests"
+
+    n: int
+
+
+@event
+class Batched(Event):
+    """For a consumer declared with batch_size: may fail (FailPlan) or kill its process."""
+
+    event_type = "test.Batched"
+    source = "tests"
+
+    key: str
+    crash_log: str | None = None  # set: note the start in this file, then SIGKILL itself
