@@ -11,7 +11,9 @@ Request rate limits are off (they would measure Open Library's 3/s, not our code
 Each run:
   * starts N comparisons at once (services.comparison_request, as the "Compare prices"
     button does) and measures the time until every quote is stored by the workers;
-  * meanwhile requests book pages (Django test client, in process): p50/p95;
+  * meanwhile requests book pages (Django test client, in process): p50/p95. Each book
+    has what a real page shows: two authors, a genre, a cover, details, copies (a third
+    of the books), 5 reviews and its rating, and sits on 12 public and 3 private lists;
   * then the post form's ISBN lookup with Google Books slow past the timeout: p95.
 Prints a table (median and range over the runs) and writes bench/results/prices.json.
 """
@@ -88,13 +90,14 @@ def one_run(*, n: int, fake, rng: random.Random) -> dict:
         for i in range(n):
             book = book_create(
                 title=f"Bench Book {rng.random()}",
-                authors=["Ben Chmark"],
+                authors=["Ben Chmark", "Ann Other"],
                 isbn13=isbn13(rng),
                 request_details=False,
             )
             if i % 3 == 0:
                 BookPost.objects.create(book=book, owner=member)
             books.append(book)
+        furnish(books, tag=tag, rng=rng)
 
     pages: list[float] = []
     stop = threading.Event()
@@ -147,6 +150,64 @@ def one_run(*, n: int, fake, rng: random.Random) -> dict:
         "book_page_idle_p50_ms": round(pct(idle, 0.5) * 1000, 1),
         "lookup_p95_ms": round(pct(lookups, 0.95) * 1000, 1),
     }
+
+
+def furnish(books, *, tag: int, rng: random.Random) -> None:
+    """What a real book page shows, written in bulk (no events): genre, cover, details,
+    reviews and rating, public and private lists."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from books.models import Book, Genre
+    from catalogue import fakes, images
+    from catalogue.models import BookDetails, JobStatus
+    from lists.models import ListItem, ListKind, ReadingList
+    from reactions.models import Review
+    from reactions.ratings import book_rating_refresh
+
+    now = timezone.now()
+    genre, _ = Genre.objects.get_or_create(slug="bench-fantasy", defaults={"name": "Bench"})
+    cover = images.reencode(fakes.sample_image())
+    first = books[0]
+    first.cover.save(cover.name, cover, save=True)
+    Book.objects.filter(pk__in=[b.pk for b in books[1::3]]).update(cover=first.cover.name)
+    for book in books:
+        book.genres.add(genre)
+    BookDetails.objects.bulk_create(
+        [
+            BookDetails(
+                book=b, status=JobStatus.DONE, pages=320, subjects=["Fantasy"], fetched_at=now
+            )
+            for b in books
+        ]
+    )
+    readers = User.objects.bulk_create(
+        [
+            User(username=f"r{tag}x{i}", email=f"r{tag}x{i}@example.org", email_verified_at=now)
+            for i in range(30)
+        ]
+    )
+    lists = ReadingList.objects.bulk_create(
+        [
+            ReadingList(owner=u, kind=ListKind.CUSTOM, name=f"Shelf {j}", is_public=j < 4)
+            for u in readers
+            for j in range(5)
+        ]
+    )
+    public = [rl for rl in lists if rl.is_public]
+    private = [rl for rl in lists if not rl.is_public]
+    items, reviews = [], []
+    for book in books:
+        for rl in rng.sample(public, 12) + rng.sample(private, 3):
+            items.append(ListItem(list=rl, book=book, owner_id=rl.owner_id, added_at=now))
+        for reader in rng.sample(readers, 5):
+            reviews.append(
+                Review(book=book, user=reader, rating=rng.randint(1, 5), text="Liked it. " * 30)
+            )
+    ListItem.objects.bulk_create(items, batch_size=5000)
+    Review.objects.bulk_create(reviews, batch_size=5000)
+    for book in books:
+        book_rating_refresh(book.pk)
 
 
 def _serve_fakes(conn) -> None:

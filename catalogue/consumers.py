@@ -8,7 +8,7 @@ from . import services
 from .events import BookDetailsRequested, PriceComparisonRequested
 
 
-@consumer(BookDetailsRequested, queue="catalogue", name="catalogue.request_details")
+@consumer(BookDetailsRequested, queue="catalogue", name="catalogue.request_details", batch_size=50)
 def request_details(event: BookDetailsRequested, envelope: dict) -> None:
     services.details_job_open(book_id=event.book_id, event_id=envelope["id"])
 

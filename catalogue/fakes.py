@@ -269,9 +269,10 @@ class Handler(BaseHTTPRequestHandler):
             "bomb.png": (lambda: bomb_png(6000), "image/png"),
             "page.html": (lambda: b"<html><body>not an image</body></html>", "text/html"),
         }
-        if name == "redirect.jpg":  # to an image, as a redirect to an inside address would
+        if name in ("redirect.jpg", "redirect"):  # to an image, or to `?to=` (any address)
+            target = (query.get("to") or [f"{self.server.base('images')}/cover.jpg"])[0]
             self.send_response(302)
-            self.send_header("Location", f"{self.server.base('images')}/cover.jpg")
+            self.send_header("Location", target)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None
@@ -369,6 +370,10 @@ class FakeProviders(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
 
     def base(self, provider: str) -> str:
         return f"{self.url}/{provider}"

@@ -8,11 +8,8 @@ before the pixels are decoded (no decompression bombs); the new file carries pix
 from __future__ import annotations
 
 import io
-import ipaddress
 import secrets
-import socket
 import warnings
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -81,19 +78,15 @@ def reencode_upload(upload) -> ContentFile:
 
 
 def public_http_url(url: str) -> bool:
-    """True when `url` is http(s) and its host resolves only to public addresses (a
-    member's cover URL must not make our worker fetch from inside our network)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return False
-    if settings.CATALOGUE_COVER_ALLOW_PRIVATE:
-        return True
+    """True when `url` is http(s) and its host resolves only to public addresses: a
+    check ahead of time. Fetching checks again and connects to the address it checked
+    (providers.http.checked_address, used by jobs.fetch_cover)."""
+    import httpx
+
+    from .providers.http import ProviderError, checked_address
+
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
+        checked_address(httpx.URL(url))
+    except (ProviderError, httpx.InvalidURL, TypeError, ValueError):
         return False
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return False
-    return bool(infos)
+    return True

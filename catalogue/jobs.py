@@ -6,14 +6,15 @@ lease (CATALOGUE_JOB_LEASE_SECONDS) by the resume sweep (beat, every minute)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import httpx
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -22,6 +23,7 @@ from django.utils import timezone
 from books.models import Author, Book, BookAuthor, Genre, Language
 from books.services import book_edited, book_match_key
 from books.text import normalize
+from bookshare.core import cache as safe_cache
 
 from . import images, providers
 from .models import BookDetails, JobStatus, PriceComparison, PriceQuote
@@ -94,14 +96,14 @@ def gather_details(isbn13: str, *, fast: bool) -> Gathered:
 def lookup_for_form(isbn13: str) -> Gathered:
     """The post form's lookup, cached for an hour per ISBN when it got an answer."""
     key = f"catalogue:lookup:{isbn13}"
-    cached = cache.get(key)
+    cached = safe_cache.get(key)  # with the cache down: no cached answers, no failure
     if cached is not None:
         return Gathered(data=BookData(**cached) if cached else None, asked=1)
     result = gather_details(isbn13, fast=True)
     if result.data is not None:
-        cache.set(key, vars(result.data), LOOKUP_CACHE_SECONDS)
+        safe_cache.set(key, vars(result.data), LOOKUP_CACHE_SECONDS)
     elif not result.problems and result.asked:
-        cache.set(key, {}, LOOKUP_CACHE_SECONDS)  # known unknown
+        safe_cache.set(key, {}, LOOKUP_CACHE_SECONDS)  # known unknown
     return result
 
 
@@ -145,26 +147,39 @@ def _claim(model, pk_field: str, pk: int) -> bool:
 
 
 # -- book details -------------------------------------------------------------------------
+def cover_limits():
+    limits = default_limits()
+    cap = min(limits.max_bytes, int(settings.BOOKS_COVER_MAX_BYTES))
+    return dataclasses.replace(limits, max_bytes=cap)
+
+
 def fetch_cover(url: str, *, from_provider: bool = False) -> tuple[object | None, str]:
     """(a re-encoded image file, "") or (None, why not). Outside transactions only.
 
-    A member's URL must be a public address and its redirects are not followed (they
-    could lead inside our network); a provider's cover host redirects to its storage."""
+    Whoever gave the URL (a member or a provider), it is fetched under the address guard
+    (providers/http.py): its host resolved once and refused unless every address is
+    public, the connection made to the checked address, each redirect checked the same
+    way, only image types read, at most BOOKS_COVER_MAX_BYTES."""
     if not url:
         return None, ""
-    if not from_provider and not images.public_http_url(url):
+    try:
+        host = (httpx.URL(url).host or "?").lower()[:60]
+    except (httpx.InvalidURL, TypeError, ValueError):
         return None, "The cover address is not a public web address."
-    host = url.split("/")[2].lower()[:60]
     client = ProviderClient(
         name=f"covers:{host}",
         base_url="",
         headers={"Accept": "image/jpeg,image/png,image/gif,image/webp"},
-        limits=default_limits(),
-        follow_redirects=from_provider,
+        limits=cover_limits(),
+        guard=True,
     )
     try:
         body = client.get_bytes(url)
     except ProviderError as exc:
+        if exc.reason == "refused":
+            return None, "The cover address is not a public web address."
+        if exc.reason == "not_image":
+            return None, "There is no image at the cover address."
         return None, f"The cover could not be fetched ({providers.REASONS[exc.reason]})."
     if not body:
         return None, "There is no image at the cover address."

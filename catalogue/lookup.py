@@ -7,11 +7,13 @@ CATALOGUE_LOOKUP_TIMEOUT; whatever happens the member can type the details.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from accounts.ratelimit import hit
 from books.isbn import _clean, to_isbn13
 from books.models import Book, Language
 
@@ -21,8 +23,10 @@ from .providers import REASONS, BookData
 
 @dataclass
 class Lookup:
-    status: str = ""  # "", "incomplete", "invalid", "known", "found", "not_found", "down"
+    # "", "incomplete", "invalid", "known", "found", "not_found", "down", "limited"
+    status: str = ""
     message: str = ""
+    retry_after: int = 0  # "limited": seconds until the member may look up again
     isbn13: str = ""
     book: Book | None = None
     data: BookData | None = None
@@ -33,7 +37,10 @@ class Lookup:
         return self.status in ("known", "found")
 
 
-def lookup_isbn(raw: str) -> Lookup:
+def lookup_isbn(raw: str, *, member=None) -> Lookup:
+    """What we know about the ISBN in `raw`. With `member`, lookups that would ask the
+    providers count against the member's limit (ACCOUNTS_RATE_LIMITS["isbn_lookup"]);
+    incomplete, mistyped and already known ISBNs are free."""
     cleaned = _clean(raw or "")
     if not cleaned:
         return Lookup()
@@ -46,6 +53,18 @@ def lookup_isbn(raw: str) -> Lookup:
     book = Book.objects.filter(isbn13=isbn13).prefetch_related("credits__author").first()
     if book is not None:
         return Lookup(status="known", isbn13=isbn13, book=book)
+    if member is not None:
+        retry_after = hit(scope="isbn_lookup", key=f"member:{member.pk}")
+        if retry_after:
+            minutes = max(1, math.ceil(retry_after / 60))
+            return Lookup(
+                status="limited",
+                isbn13=isbn13,
+                retry_after=retry_after,
+                message="You have looked up many ISBNs in a short time. Please type the title "
+                f"and author (you can share straight away), or look it up again in about "
+                f"{minutes} minute{'s' if minutes != 1 else ''}.",
+            )
     gathered = jobs.lookup_for_form(isbn13)
     problems = [
         f"{label} {REASONS.get(reason, REASONS['unavailable'])}."

@@ -8,12 +8,12 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from books.models import Book
+from bookshare.core import cache
 from bookshare.eventbus import publish
 
 from . import providers
@@ -96,13 +96,7 @@ def latest_comparison(*, book: Book) -> PriceComparison | None:
 def _member_may_ask(member) -> bool:
     limit = int(settings.PRICES_REQUESTS_PER_HOUR)
     key = f"catalogue:prices:member:{member.pk}:{int(timezone.now().timestamp() // 3600)}"
-    cache.add(key, 0, 3600)
-    try:
-        used = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, 3600)
-        used = 1
-    return used <= limit
+    return cache.incr_window(key, timeout=3600) <= limit  # per process while the cache is down
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.decorators import verified_required
 from books.forms import PostCreateForm
 from books.models import Book
+from books.views import paginate
 
 from . import selectors, services
 from .lookup import lookup_isbn, merge_into
@@ -18,11 +19,18 @@ from .lookup import lookup_isbn, merge_into
 @verified_required
 def lookup(request):
     """htmx: the post form's book fields, filled in from what the ISBN tells us."""
-    result = lookup_isbn(request.GET.get("isbn", "")[:40])
+    result = lookup_isbn(request.GET.get("isbn", "")[:40], member=request.user)
     data = merge_into(request.GET, result)
     form = PostCreateForm(data)
     form.errors.clear()
-    response = render(request, "catalogue/_lookup.html", {"form": form, "lookup": result})
+    # Over the member's limit: htmx swaps only 2xx answers, so it gets the fragment with
+    # the message as a 200; anything else gets a 429. Both carry Retry-After.
+    status = 429 if result.status == "limited" and not _is_htmx(request) else 200
+    response = render(
+        request, "catalogue/_lookup.html", {"form": form, "lookup": result}, status=status
+    )
+    if result.retry_after:
+        response["Retry-After"] = str(result.retry_after)
     if result.status == "found":
         # The hidden field outside the swapped part remembers which ISBN filled the form.
         response.content += (
@@ -62,6 +70,17 @@ def prices(request, pk: int):
     return render(
         request, "catalogue/_prices.html", {"book": book, **selectors.price_table(book=book)}
     )
+
+
+@require_GET
+def book_lists(request, pk: int):
+    """Every public list the book is on (the book page shows the first few)."""
+    book = get_object_or_404(Book.objects.only("id", "title"), pk=pk)
+    page_obj = paginate(request, selectors.public_list_items(book=book), per_page=LISTS_PAGE_SIZE)
+    return render(request, "catalogue/book_lists.html", {"book": book, "page_obj": page_obj})
+
+
+LISTS_PAGE_SIZE = 50
 
 
 def _is_htmx(request) -> bool:

@@ -21,6 +21,11 @@ def enabled(*, fast: bool = False) -> list[Provider]:
     return [cls(base_url=cls.url_setting(), fast=fast) for cls in ALL if cls.configured()]
 
 
+def any_enabled() -> bool:
+    """Whether any provider is configured (builds no client: the book page asks)."""
+    return any(cls.configured() for cls in ALL)
+
+
 def label(name: str) -> str:
     return next((cls.label for cls in ALL if cls.name == name), name)
 
@@ -37,6 +42,7 @@ __all__ = [
     "Offer",
     "OpenLibrary",
     "Provider",
+    "any_enabled",
     "ProviderError",
     "RequestInTransaction",
     "enabled",

@@ -7,23 +7,31 @@ when a provider is slow or down:
 - a per-provider request rate kept under the provider's published limit (cache too);
 - bodies larger than settings.CATALOGUE_HTTP_MAX_BYTES are refused;
 - never inside a database transaction or row lock: a request from inside
-  `transaction.atomic()` raises `RequestInTransaction` (a programming error).
+  `transaction.atomic()` raises `RequestInTransaction` (a programming error);
+- `guard=True` (covers, whose addresses come from members and providers): the host is
+  resolved once, every address it resolves to must be public, and the connection goes to
+  the address that was checked (no second lookup, so no DNS rebinding); redirects are
+  followed by hand, each hop checked the same way; only image types are read.
 """
 
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import httpx
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
+
+from bookshare.core import cache
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +59,12 @@ REASONS = {
     "skipped": "is skipped for a few minutes after repeated failures",
     "not_for_sale": "has no offer for this book",
     "off": "is not configured",
+    "refused": "is not a public web address",
+    "not_image": "did not answer with an image",
 }
+# Reasons that are about the address or answer, not the provider's health: they never
+# count against its circuit breaker.
+NOT_FAILURES = {"refused", "not_image"}
 
 
 @dataclass(frozen=True)
@@ -102,16 +115,13 @@ class CircuitBreaker:
         return until is not None and until > time.time()
 
     def record_success(self) -> None:
-        cache.delete_many([self.failures_key, self.open_key])
+        cache.delete(self.failures_key)
+        cache.delete(self.open_key)
 
     def record_failure(self) -> None:
         window = max(int(self.cooldown), 1) * 2
-        cache.add(self.failures_key, 0, window)
-        try:
-            failures = cache.incr(self.failures_key)
-        except ValueError:  # expired between add and incr
-            cache.set(self.failures_key, 1, window)
-            failures = 1
+        # With the cache down this counts per process (bookshare/core/cache.py).
+        failures = cache.incr_window(self.failures_key, timeout=window)
         if failures >= self.threshold:
             cache.set(self.open_key, time.time() + self.cooldown, int(self.cooldown) + 1)
             log.warning("provider %s: circuit open for %ss", self.name, self.cooldown)
@@ -129,11 +139,7 @@ def _respect_rate(name: str, per_second: float, budget: float) -> None:
     while True:
         window = int(time.time())
         key = f"catalogue:rate:{name}:{window}"
-        cache.add(key, 0, 5)
-        try:
-            used = cache.incr(key)
-        except ValueError:
-            used = 1
+        used = cache.incr_window(key, timeout=5)
         if used <= per_second:
             return
         pause = window + 1 - time.time()
@@ -158,6 +164,59 @@ def _retry_after(response: httpx.Response, cap: float, attempt: int) -> float:
     return max(0.0, min(seconds, cap))
 
 
+# -- the address guard (covers) -----------------------------------------------------------
+MAX_REDIRECTS = 3
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (one DNS lookup). Tests replace this."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [info[4][0] for info in infos]
+
+
+def address_allowed(address: str) -> bool:
+    """A public unicast address. Loopback only with CATALOGUE_COVER_ALLOW_PRIVATE (the
+    local stand-ins); private, link-local (169.254.169.254, cloud metadata), multicast,
+    reserved, shared (100.64/10) and unspecified addresses never."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if mapped is not None:
+            ip = mapped
+    if ip.is_loopback:
+        return bool(settings.CATALOGUE_COVER_ALLOW_PRIVATE)
+    return ip.is_global and not (
+        ip.is_multicast or ip.is_private or ip.is_reserved or ip.is_link_local
+    )
+
+
+def checked_address(url: httpx.URL) -> str:
+    """The one address to connect to for `url`, after checking it; ProviderError
+    ("refused") when the URL or any address its host resolves to is not allowed."""
+    if url.scheme not in ("http", "https") or not url.host or url.userinfo:
+        raise ProviderError("refused", f"not an http(s) URL: {url.scheme}")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        addresses = [str(ipaddress.ip_address(url.host))]  # a literal address: no DNS
+    except ValueError:
+        try:
+            addresses = resolve(url.host, port)
+        except (OSError, UnicodeError) as exc:
+            raise ProviderError("unavailable", f"cannot resolve {url.host}") from exc
+    if not addresses:
+        raise ProviderError("unavailable", f"{url.host} has no address")
+    refused = [a for a in addresses if not address_allowed(a)]
+    if refused:
+        # One bad answer is enough: a host that resolves inside our network is refused
+        # even when it also has public addresses.
+        raise ProviderError("refused", f"{url.host} resolves to {refused[0]}")
+    return addresses[0]
+
+
 class ProviderClient:
     """GETs JSON (or bytes) from one provider under its limits and breaker."""
 
@@ -170,10 +229,11 @@ class ProviderClient:
         limits: Limits | None = None,
         per_second: float = 0,
         follow_redirects: bool = True,
+        guard: bool = False,
     ):
         self.name = name
-        # Off for members' cover URLs: a redirect could lead inside our network.
         self.follow_redirects = follow_redirects
+        self.guard = guard
         self.base_url = base_url.rstrip("/")
         self.limits = limits or default_limits()
         self.per_second = per_second
@@ -206,9 +266,11 @@ class ProviderClient:
         while True:
             _respect_rate(self.name, self.per_second, budget=self.limits.timeout)
             try:
-                status, body, retry_wait = self._once(url, params, attempt)
-            except ProviderError:
-                self.breaker.record_failure()
+                once = self._guarded if self.guard else self._once
+                status, body, retry_wait = once(url, params, attempt)
+            except ProviderError as exc:
+                if exc.reason not in NOT_FAILURES:
+                    self.breaker.record_failure()
                 raise
             if status == 404:
                 self.breaker.record_success()
@@ -228,7 +290,6 @@ class ProviderClient:
             raise ProviderError("bad_response", f"{self.name}: HTTP {status}")
 
     def _once(self, url: str, params: dict | None, attempt: int) -> tuple[int, bytes, float]:
-        limit = self.limits.max_bytes
         try:
             client = _shared_client(self.limits.timeout, self.limits.connect_timeout)
             with client.stream(
@@ -239,20 +300,56 @@ class ProviderClient:
                 timeout=self._timeout(),
                 follow_redirects=self.follow_redirects,
             ) as response:
-                wait = 0.0
-                if response.status_code == 429 or response.status_code >= 500:
-                    wait = _retry_after(response, self.limits.retry_after_cap, attempt)
-                    return response.status_code, b"", wait
-                declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise ProviderError("bad_response", f"{self.name}: body too large")
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise ProviderError("bad_response", f"{self.name}: body too large")
-                    chunks.append(chunk)
-                return response.status_code, b"".join(chunks), wait
+                return self._read(response, attempt)
+        except httpx.TimeoutException as exc:
+            raise ProviderError("timeout", f"{self.name}: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            raise ProviderError("unavailable", f"{self.name}: {type(exc).__name__}") from exc
+
+    def _read(self, response: httpx.Response, attempt: int) -> tuple[int, bytes, float]:
+        limit = self.limits.max_bytes
+        if response.status_code == 429 or response.status_code >= 500:
+            wait = _retry_after(response, self.limits.retry_after_cap, attempt)
+            return response.status_code, b"", wait
+        if self.guard and 200 <= response.status_code < 300:
+            ctype = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if ctype not in IMAGE_TYPES:
+                raise ProviderError("not_image", f"{self.name}: {ctype or 'no type'}")
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise ProviderError("bad_response", f"{self.name}: body too large")
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise ProviderError("bad_response", f"{self.name}: body too large")
+            chunks.append(chunk)
+        return response.status_code, b"".join(chunks), 0.0
+
+    def _guarded(self, url: str, params: dict | None, attempt: int) -> tuple[int, bytes, float]:
+        """One GET under the address guard: resolve once, check, connect to the checked
+        address (Host header and TLS name stay the URL's host), redirects by hand."""
+        target = httpx.URL(url, params=params) if params else httpx.URL(url)
+        client = _shared_client(self.limits.timeout, self.limits.connect_timeout, guarded=True)
+        try:
+            for _hop in range(MAX_REDIRECTS + 1):
+                address = checked_address(target)
+                extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+                with client.stream(
+                    "GET",
+                    target.copy_with(host=address),
+                    headers={**self.headers, "Host": target.netloc.decode("ascii")},
+                    timeout=self._timeout(),
+                    extensions=extensions,
+                ) as response:
+                    location = response.headers.get("Location")
+                    if response.is_redirect and location:
+                        if not self.follow_redirects:
+                            raise ProviderError("refused", f"{self.name}: redirect not followed")
+                        target = httpx.URL(urljoin(str(target), location))
+                        continue
+                    return self._read(response, attempt)
+            raise ProviderError("bad_response", f"{self.name}: too many redirects")
         except httpx.TimeoutException as exc:
             raise ProviderError("timeout", f"{self.name}: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
@@ -263,18 +360,30 @@ _CLIENTS: dict[tuple, httpx.Client] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
-def _shared_client(timeout: float, connect: float) -> httpx.Client:
+def _shared_client(timeout: float, connect: float, *, guarded: bool = False) -> httpx.Client:
     """One connection pool per process (and per timeout): building an httpx.Client (its
-    TLS context) costs more CPU than a request. Not shared across fork()."""
-    key = (os.getpid(), timeout, connect)
+    TLS context) costs more CPU than a request. Not shared across fork().
+
+    A guarded client (cover fetches, which connect to a checked address) takes no
+    proxies from the environment (they would connect for us), keeps no connections
+    alive (a pooled connection is keyed by address, not by the name checked) and
+    follows no redirects itself (each hop is checked by the caller)."""
+    key = (os.getpid(), timeout, connect, guarded)
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(key)
         if client is None:
-            client = httpx.Client(
-                timeout=httpx.Timeout(timeout, connect=connect),
-                follow_redirects=True,
-                limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
-            )
+            if guarded:
+                options = {
+                    "follow_redirects": False,
+                    "trust_env": False,
+                    "limits": httpx.Limits(max_connections=20, max_keepalive_connections=0),
+                }
+            else:
+                options = {
+                    "follow_redirects": True,
+                    "limits": httpx.Limits(max_connections=50, max_keepalive_connections=10),
+                }
+            client = httpx.Client(timeout=httpx.Timeout(timeout, connect=connect), **options)
             _CLIENTS[key] = client
         return client
 

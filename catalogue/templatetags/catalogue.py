@@ -21,3 +21,9 @@ def book_catalogue(context, book):
         "SITE_NAME": context.get("SITE_NAME"),
         **selectors.price_table(book=book),
     }
+
+
+@register.inclusion_tag("catalogue/_on_lists.html")
+def book_on_lists(book):
+    """The public lists the book is on: a count and the first few (one query)."""
+    return {"book": book, "on_lists": selectors.public_lists_with_book(book=book)}

@@ -119,9 +119,13 @@ def test_a_members_cover_url_is_fetched_once_checked_and_stored(fake):
     ("name", "note"),
     [
         ("polyglot.jpg", "The cover was refused"),
-        ("page.html", "The cover was refused"),
+        ("page.html", "There is no image at the cover address"),  # text/html: not read
         ("bomb.png", "The cover was refused"),
-        ("redirect.jpg", "The cover could not be fetched"),  # redirects are not followed
+        # A redirect is followed only through the address check: cloud metadata is not.
+        (
+            "redirect?to=http://169.254.169.254/latest/meta-data/",
+            "The cover address is not a public web address",
+        ),
     ],
 )
 def test_a_members_cover_url_that_is_not_a_clean_image_is_refused(fake, name, note):
