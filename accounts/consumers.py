@@ -1,8 +1,8 @@
 """Reactions to account events, on the `email` queue (its own worker, never behind bulk
-work). The code and reset emails run outside the delivery's transaction (atomic=False) and
-send through the delivery's idempotency key (see docs/eventbus.md); the rarer "someone
-tried to register with your address" notice still sends inside its delivery's transaction,
-keyed by its event id. The sign-up rate watch sends nothing per member."""
+work). Every consumer that sends mail runs outside the delivery's transaction
+(atomic=False) and sends through an idempotency key (see docs/eventbus.md): the code and
+reset emails and the "someone tried to register with your address" notice under their
+delivery's key, the staff's sign-up flood alert under a key per clock hour."""
 
 from datetime import datetime
 
@@ -60,12 +60,16 @@ def send_password_reset_to_address(event: PasswordResetAsked, envelope: dict) ->
     )
 
 
-@consumer(RegistrationAttempted, queue="email", name="accounts.send_registration_notice")
+@consumer(
+    RegistrationAttempted, queue="email", name="accounts.send_registration_notice", atomic=False
+)
 def send_registration_notice(event: RegistrationAttempted, envelope: dict) -> None:
-    registration_notice_send(user_id=event.user_id, event_id=envelope["id"])
+    registration_notice_send(
+        user_id=event.user_id, event_id=envelope["id"], send_key=envelope["delivery"]["key"]
+    )
 
 
-@consumer(UserRegistered, queue="mail", name="accounts.watch_signup_rate")
+@consumer(UserRegistered, queue="mail", name="accounts.watch_signup_rate", atomic=False)
 def watch_signup_rate(event: UserRegistered, envelope: dict) -> None:
     """Staff hear about a sign-up flood (bookshare: ACCOUNTS_SIGNUP_ALERT_PER_HOUR)."""
     signup_rate_check()

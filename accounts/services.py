@@ -142,43 +142,70 @@ def _window_start(kind: str) -> datetime:
     return clock.now() - timedelta(seconds=window)
 
 
-def registration_notice_send(*, user_id: int, event_id: str) -> AccountNoticeEmail | None:
+def registration_notice_send(
+    *, user_id: int, event_id: str, send_key: str | None = None
+) -> AccountNoticeEmail | None:
     """Email "someone tried to register with your address", at most once per event and
-    within the per-recipient limit (ACCOUNTS_MAIL_PER_RECIPIENT["notice"])."""
+    within the per-recipient limit (ACCOUNTS_MAIL_PER_RECIPIENT["notice"]).
+
+    Runs outside any transaction, like the code email: (1) a short transaction, holding
+    the member's row, counts their recent notices and writes this event's row (sent_at
+    set: it takes one of the member's notices; left empty when the limit holds it back);
+    (2) the mail goes out through `call_once` under `send_key`; (3) the row's sent_at
+    becomes the time it went. A failed send deletes the row (the delivery retries and
+    counts again); an attempt that died after sending is completed from the record.
+    """
     event_uuid = uuid.UUID(str(event_id))
+    key = send_key or f"accounts.registration_notice:{event_uuid}"
     kind = AccountNoticeEmail.Kind.REGISTER_ATTEMPT
     with transaction.atomic():
-        if AccountNoticeEmail.objects.filter(event_id=event_uuid).exists():
-            return None
+        notice = AccountNoticeEmail.objects.filter(event_id=event_uuid).first()
+        if notice is not None and (notice.sent_at is None or idempotency.completed(key)):
+            return None  # held back, or already sent
         user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
         if user is None or not user.email:
             return None
-        recent = AccountNoticeEmail.objects.filter(
-            user=user, kind=kind, sent_at__gte=_window_start("notice")
-        ).count()
-        notice = AccountNoticeEmail(
-            event_id=event_uuid, user=user, kind=kind, email=user.email, created_at=clock.now()
-        )
-        if _recipient_over_limit(kind="notice", count=recent):
-            log.warning("notice to user %s held back: per-recipient limit", user.pk)
-        else:
-            _email_send(
-                to=user.email,
-                template="accounts/email/registration_attempt",
-                context={
-                    "user": user,
-                    "login_url": settings.SITE_URL.rstrip("/") + reverse("accounts:login"),
-                    "reset_url": settings.SITE_URL.rstrip("/") + reverse("accounts:password_reset"),
-                },
+        if notice is None:
+            recent = AccountNoticeEmail.objects.filter(
+                user=user, kind=kind, sent_at__gte=_window_start("notice")
+            ).count()
+            notice = AccountNoticeEmail(
+                event_id=event_uuid, user=user, kind=kind, email=user.email, created_at=clock.now()
             )
-            notice.sent_at = clock.now()
-        notice.save()
+            if _recipient_over_limit(kind="notice", count=recent):
+                log.warning("notice to user %s held back: per-recipient limit", user.pk)
+                notice.save()
+                return notice
+            notice.sent_at = clock.now()  # counts for the limit from now on
+            notice.save()
+        context = {
+            "user": user,
+            "login_url": settings.SITE_URL.rstrip("/") + reverse("accounts:login"),
+            "reset_url": settings.SITE_URL.rstrip("/") + reverse("accounts:password_reset"),
+        }
+    try:
+        idempotency.call_once(
+            key,
+            _email_send,
+            to=notice.email,
+            template="accounts/email/registration_attempt",
+            context=context,
+        )
+    except Exception:
+        AccountNoticeEmail.objects.filter(pk=notice.pk).delete()
+        raise
+    AccountNoticeEmail.objects.filter(pk=notice.pk).update(sent_at=clock.now())
     return notice
 
 
 def signup_rate_check(*, now: datetime | None = None) -> int:
     """Alert staff (ERROR log + mail to ADMINS) once per hour when more members than
-    ACCOUNTS_SIGNUP_ALERT_PER_HOUR registered in the last hour. Returns the count."""
+    ACCOUNTS_SIGNUP_ALERT_PER_HOUR registered in the last hour. Returns the count.
+
+    The mail goes through `call_once` under a key per clock hour (outside any
+    transaction; the consumer is atomic=False), so it is sent once that hour whether
+    or not the cache is up; the cache only spares the database the look-up. A failed
+    send raises, and the delivery retries."""
     from django.core.mail import mail_admins
 
     from bookshare.core import cache
@@ -188,15 +215,16 @@ def signup_rate_check(*, now: datetime | None = None) -> int:
     limit = settings.ACCOUNTS_SIGNUP_ALERT_PER_HOUR
     if count <= limit:
         return count
-    # Once per clock hour; with the cache down, an alert per registration beats none.
-    if cache.add(f"accounts:signup-alert:{now:%Y%m%d%H}", 1, timeout=2 * 60 * 60) is False:
+    key = f"accounts:signup-alert:{now:%Y%m%d%H}"
+    if cache.get(key) or idempotency.completed(key):
         return count
     message = (
         f"{count} accounts were registered in the last hour (alert threshold {limit}). "
         "Look for a sign-up flood in the admin (Users, by date joined) and the web logs."
     )
     log.error("sign-up rate alert: %s", message)
-    mail_admins("Sign-up rate alert", message, fail_silently=True)
+    idempotency.call_once(key, mail_admins, "Sign-up rate alert", message, fail_silently=False)
+    cache.set(key, 1, timeout=2 * 60 * 60)
     return count
 
 

@@ -38,6 +38,6 @@ class EmailSentAdmin(admin.ModelAdmin):
 
 @admin.register(DigestSent)
 class DigestSentAdmin(admin.ModelAdmin):
-    list_display = ["recipient", "day", "items", "sent_at"]
+    list_display = ["recipient", "day", "items", "claimed_at", "sent_at"]
     raw_id_fields = ["recipient"]
     date_hierarchy = "day"

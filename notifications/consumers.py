@@ -23,11 +23,12 @@ EVENTS = (
 )
 
 
-@consumer(*EVENTS, queue="notifications", name="notifications.notify")
+@consumer(*EVENTS, queue="notifications", name="notifications.notify", batch_size=20)
 def notify_members(event, envelope: dict) -> None:
     notify(event_id=envelope["id"], targets=route(event))
 
 
-@consumer(*EVENTS, queue="mail", name="notifications.email_now")
+@consumer(*EVENTS, queue="mail", name="notifications.email_now", atomic=False)
 def email_members(event, envelope: dict) -> None:
-    email_now(event_id=envelope["id"], targets=route(event))
+    """Outside the delivery's transaction: each message through call_once (services)."""
+    email_now(event_id=envelope["id"], targets=route(event), key=envelope["delivery"]["key"])

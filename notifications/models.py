@@ -9,7 +9,9 @@ and a title snapshot, so an old notification still reads well and never links to
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
+from django.utils import timezone
+
+from bookshare.core.links import url_for_pk
 
 
 class Kind(models.TextChoices):
@@ -112,14 +114,66 @@ class Notification(models.Model):
     def others(self) -> int:
         return max(0, self.actor_count - 1)
 
+    @property
+    def sentence(self) -> str:
+        """What happened, as plain text ("ada and 2 others liked your post of “Dune”.").
+
+        Built here rather than in a template: the list page shows 20 of them and every
+        email one or many, and a chain of template `{% elif %}`s cost more than the rest
+        of the row. Templates print it with `{{ item.sentence }}` (escaped in HTML)."""
+        actor = self.actor
+        who = (actor.username if actor else "") or "Someone"
+        title = self.title
+        build = _SENTENCES.get(self.kind)
+        if build is None:
+            return f"Something happened about “{title}”."
+        return build(who, title, self)
+
     def target_url(self) -> str:
         """Where the notification leads, or "" when its object is gone."""
         if self.request_id:
-            url = reverse("exchanges:request_detail", kwargs={"pk": self.request_id})
+            url = url_for_pk("exchanges:request_detail", self.request_id)
             return url + "#thread" if self.kind == Kind.REQUEST_MESSAGE else url
         if self.post_id:
-            return reverse("books:post_detail", kwargs={"pk": self.post_id})
+            return url_for_pk("books:post_detail", self.post_id)
         return ""
+
+    @property
+    def mark_read_url(self) -> str:
+        return url_for_pk("notifications:mark_read", self.pk)
+
+
+def _declined(who, title, n):
+    return f"Your request for “{title}” was declined." + (f" {n.detail}" if n.detail else "")
+
+
+def _received(who, title, n):
+    due = f" Due back on {n.detail}." if n.detail else ""
+    return f"{who} has received “{title}”.{due}"
+
+
+def _liked(who, title, n):
+    others = n.others
+    more = f" and {others} other{'s' if others != 1 else ''}" if others else ""
+    return f"{who}{more} liked your post of “{title}”."
+
+
+_SENTENCES = {
+    Kind.COPY_REQUESTED: lambda who, title, n: f"{who} asked for your copy of “{title}”.",
+    Kind.REQUEST_ACCEPTED: lambda who, title, n: f"{who} accepted your request for “{title}”.",
+    Kind.REQUEST_DECLINED: _declined,
+    Kind.REQUEST_CANCELLED: lambda who, title, n: f"{who} cancelled their request for “{title}”.",
+    Kind.COPY_HANDED_OVER: lambda who, title, n: (
+        f"{who} has handed over “{title}”. Please confirm when you have it."
+    ),
+    Kind.COPY_RECEIVED: _received,
+    Kind.LOAN_RETURNED: lambda who, title, n: f"{who} confirmed that “{title}” is back. Thank you!",
+    Kind.REQUEST_MESSAGE: lambda who, title, n: f"{who} wrote to you about “{title}”.",
+    Kind.POST_LIKED: _liked,
+    Kind.WISHLIST_POSTED: lambda who, title, n: (
+        f"{who} just shared “{title}”, a book on your Want to read list."
+    ),
+}
 
 
 class NotificationActor(models.Model):
@@ -178,14 +232,18 @@ class EmailSent(models.Model):
 
 
 class DigestSent(models.Model):
-    """One daily digest per member per day."""
+    """One daily digest per member per day. The row is claimed (committed) before the
+    email is sent and marked sent after: a second run of the digest that day finds it
+    and sends nothing. A claim never marked sent is taken over after
+    services.DIGEST_CLAIM_SECONDS (its run died); a failed send deletes it."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     day = models.DateField()
     items = models.PositiveIntegerField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["recipient", "day"], name="digest_once")]

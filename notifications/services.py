@@ -1,27 +1,37 @@
 """Write paths: notifications from routed events, marking read, preferences, emails.
 
 `notify` runs inside the consumer's transaction (its writes commit with the delivery).
-Emails: a row keyed by (event, recipient) is written first, then the message is sent,
-both inside the mail consumer's transaction: a failed send rolls the row back and the
-delivery retries; a repeated event finds the row and sends nothing.
+
+Emails are sent outside any transaction, so the SMTP conversation holds no row lock:
+the mail consumer is `atomic=False` and each message goes out through the bus's
+`call_once` under a key of its own (the delivery's key and the recipient; for a digest,
+the member and the day), recorded before the send and completed after it. A failed send
+leaves the key open and the delivery (or the next digest run) tries again; a repeated
+delivery finds the key completed, or the `EmailSent` / `DigestSent` row, and sends
+nothing. The key is also the message's Message-ID, so the rare repeat after a worker
+died between the send and its record is recognisably the same message.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from books.models import Book, BookPost
+from bookshare.core import cache
+from bookshare.eventbus import TransactionRequired, idempotency
 from exchanges.models import CopyRequest
 
 from .models import (
@@ -36,11 +46,21 @@ from .models import (
     Preference,
 )
 from .routing import Target
+from .selectors import counts_key
 
 log = logging.getLogger(__name__)
 User = get_user_model()
 BATCH = 500
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+
+
+# -- counts -------------------------------------------------------------------------------
+def counts_forget(user_ids: Iterable[int]) -> None:
+    """Drop the members' cached counts once the current transaction commits (at once
+    outside one), so the next page or bell poll counts the committed rows."""
+    keys = [counts_key(uid) for uid in set(user_ids)]
+    if keys:
+        transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 # -- creating -----------------------------------------------------------------------------
@@ -102,6 +122,7 @@ def notify(*, event_id, targets: Iterable[Target]) -> int:
             if t.recipient_id not in done
         ]
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        counts_forget(r.recipient_id for r in rows)
         made += len(rows)
     for t in targets:
         if t.kind in GROUPED_KINDS:
@@ -135,6 +156,7 @@ def _notify_grouped(*, event_id, target: Target, post_id, title: str) -> int:
         NotificationActor.objects.create(
             notification=row, actor_id=target.actor_id, event_id=event_id
         )
+        counts_forget([target.recipient_id])
         return 1
     if NotificationActor.objects.filter(notification=row, actor_id=target.actor_id).exists():
         return 0  # the same member again (liked, unliked, liked): still one actor
@@ -147,15 +169,23 @@ def _notify_grouped(*, event_id, target: Target, post_id, title: str) -> int:
 
 # -- reading ------------------------------------------------------------------------------
 def notification_mark_read(*, user, pk: int) -> bool:
-    return bool(
+    marked = bool(
         Notification.objects.filter(pk=pk, recipient=user, read_at=None).update(
             read_at=timezone.now()
         )
     )
+    if marked:
+        counts_forget([user.pk])
+    return marked
 
 
 def notifications_mark_all_read(*, user) -> int:
-    return Notification.objects.filter(recipient=user, read_at=None).update(read_at=timezone.now())
+    marked = Notification.objects.filter(recipient=user, read_at=None).update(
+        read_at=timezone.now()
+    )
+    if marked:
+        counts_forget([user.pk])
+    return marked
 
 
 # -- preferences --------------------------------------------------------------------------
@@ -218,91 +248,158 @@ def unsubscribe_url(*, user_id: int, kind: str) -> str:
 
 
 # -- emails -------------------------------------------------------------------------------
+# A digest claimed by a run that has not marked it sent within this long is taken to be
+# from a run that died, and another run may take it over (call_once then tells whether
+# the dead run's mail went out).
+DIGEST_CLAIM_SECONDS = 10 * 60
+
+
 def _site_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path if path else settings.SITE_URL
 
 
-def _send(*, to: str, template: str, context: dict, unsubscribe: str, connection=None) -> None:
+def message_id(key: str) -> str:
+    """A Message-ID made from an idempotency key: a resend of the same email (an attempt
+    that died after sending) carries the same id, which mail systems can deduplicate."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "bookshare.local"
+    return f"<{digest}@{domain}>"
+
+
+class _LazyConnection:
+    """One SMTP connection for a consumer's messages, opened when the first is sent
+    (a repeat that has nothing left to send never connects)."""
+
+    def __init__(self):
+        self.connection = None
+
+    def get(self):
+        if self.connection is None:
+            self.connection = get_connection()
+            self.connection.open()
+        return self.connection
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection changes nothing
+                log.debug("closing the SMTP connection failed", exc_info=True)
+            self.connection = None
+
+
+def _send(
+    *, to: str, template: str, context: dict, unsubscribe: str, mail_key: str, connection=None
+) -> str:
+    """Render and send one email; returns its Message-ID (stored by call_once)."""
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     context["unsubscribe_url"] = unsubscribe
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    mid = message_id(mail_key)
     message = EmailMultiAlternatives(
         subject=subject[:200],
         body=render_to_string(f"{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers={
+            "Message-ID": mid,
             # RFC 8058: mail clients may POST "List-Unsubscribe=One-Click" to this URL.
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
-        connection=connection,
+        connection=connection.get() if isinstance(connection, _LazyConnection) else connection,
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     message.send()
+    return mid
 
 
-def email_now(*, event_id, targets: Iterable[Target]) -> int:
-    """Email each target whose member chose "an email at once" for its kind."""
+def email_now(*, event_id, targets: Iterable[Target], key: str | None = None) -> int:
+    """Email each target whose member chose "an email at once" for its kind.
+
+    Runs outside any transaction (the `mail` consumer is atomic=False). Each recipient's
+    message goes out through `call_once` under `<key>:<recipient>` (key: the delivery's
+    idempotency key), then an `EmailSent` row (unique per event and recipient) records
+    it. A failed send raises: the delivery retries, and recipients already mailed are
+    skipped by their completed keys. Returns how many emails this call sent.
+    """
     event_id = uuid.UUID(str(event_id))
+    key = key or f"notifications.email_now:{event_id}"
+    if idempotency.in_transaction():
+        raise TransactionRequired(
+            "email_now() inside a transaction: the SMTP conversation would hold its locks"
+        )
     sent = 0
     by_kind: dict[str, list[Target]] = {}
     for t in targets:
         by_kind.setdefault(t.kind, []).append(t)
-    connection = None
-    for kind, group in by_kind.items():
-        deliveries = deliveries_for(user_ids=[t.recipient_id for t in group], kind=kind)
-        wanted = [t for t in group if deliveries[t.recipient_id] == Delivery.IMMEDIATE]
-        if not wanted:
-            continue
-        done = set(
-            EmailSent.objects.filter(
-                event_id=event_id, recipient_id__in=[t.recipient_id for t in wanted]
-            ).values_list("recipient_id", flat=True)
-        )
-        users = User.objects.in_bulk(
-            [t.recipient_id for t in wanted if t.recipient_id not in done]
-            + [t.actor_id for t in wanted if t.actor_id]
-        )
-        titles = _titles(wanted)
-        request_titles = _request_titles(wanted)
-        for t in wanted:
-            recipient = users.get(t.recipient_id)
-            if recipient is None or t.recipient_id in done:
+    connection = _LazyConnection()
+    try:
+        for kind, group in by_kind.items():
+            deliveries = deliveries_for(user_ids=[t.recipient_id for t in group], kind=kind)
+            wanted = [t for t in group if deliveries[t.recipient_id] == Delivery.IMMEDIATE]
+            if not wanted:
                 continue
-            if not recipient.is_active or not recipient.email or not recipient.is_verified:
-                continue
-            item = Notification(
-                kind=t.kind,
-                actor=users.get(t.actor_id),
-                actor_count=1,
-                post_id=t.post_id,
-                request_id=t.request_id,
-                title=titles.get(t.book_id) or request_titles.get(t.request_id) or "a book",
-                detail=t.detail,
+            done = set(
+                EmailSent.objects.filter(
+                    event_id=event_id, recipient_id__in=[t.recipient_id for t in wanted]
+                ).values_list("recipient_id", flat=True)
             )
-            EmailSent.objects.create(event_id=event_id, recipient=recipient, kind=t.kind)
-            connection = connection or get_connection()
-            _send(
-                to=recipient.email,
-                template="notifications/email/notification",
-                context={
-                    "user": recipient,
-                    "item": item,
-                    "link": _site_url(item.target_url()),
-                    "settings_url": _site_url(reverse("notifications:settings")),
-                },
-                unsubscribe=unsubscribe_url(user_id=recipient.pk, kind=t.kind),
-                connection=connection,
+            users = User.objects.in_bulk(
+                [t.recipient_id for t in wanted if t.recipient_id not in done]
+                + [t.actor_id for t in wanted if t.actor_id]
             )
-            sent += 1
+            titles = _titles(wanted)
+            request_titles = _request_titles(wanted)
+            for t in wanted:
+                recipient = users.get(t.recipient_id)
+                if recipient is None or t.recipient_id in done:
+                    continue
+                if not recipient.is_active or not recipient.email or not recipient.is_verified:
+                    continue
+                item = Notification(
+                    kind=t.kind,
+                    actor=users.get(t.actor_id),
+                    actor_count=1,
+                    post_id=t.post_id,
+                    request_id=t.request_id,
+                    title=titles.get(t.book_id) or request_titles.get(t.request_id) or "a book",
+                    detail=t.detail,
+                )
+                send_key = f"{key}:{recipient.pk}"
+                already = idempotency.completed(send_key)
+                idempotency.call_once(
+                    send_key,
+                    _send,
+                    to=recipient.email,
+                    template="notifications/email/notification",
+                    context={
+                        "user": recipient,
+                        "item": item,
+                        "link": _site_url(item.target_url()),
+                        "settings_url": _site_url(reverse("notifications:settings")),
+                    },
+                    unsubscribe=unsubscribe_url(user_id=recipient.pk, kind=t.kind),
+                    mail_key=send_key,
+                    connection=connection,
+                )
+                # Recorded after the send, in its own short transaction (unique per
+                # event and recipient: a repeat writes nothing).
+                EmailSent.objects.bulk_create(
+                    [EmailSent(event_id=event_id, recipient=recipient, kind=t.kind)],
+                    ignore_conflicts=True,
+                )
+                sent += 0 if already else 1
+    finally:
+        connection.close()
     return sent
 
 
 def digest_send_all(*, day=None) -> int:
     """One email per member with unread notifications of their "daily digest" kinds from
-    the last day, at most one a day (a DigestSent row per member and day). Each member's
-    digest is its own transaction: one bad address does not hold up the rest."""
+    the last day, at most one a day (a DigestSent row per member and day, claimed before
+    the send). Each member's digest is handled on its own: one bad address does not hold
+    up the rest, and no transaction is open while mail is sent."""
     day = day or timezone.localdate()
     since = timezone.now() - timezone.timedelta(days=1)
     recipient_ids = (
@@ -319,10 +416,45 @@ def digest_send_all(*, day=None) -> int:
     return sent
 
 
-@transaction.atomic
+def digest_key(*, recipient_id: int, day) -> str:
+    return f"notifications.digest:{recipient_id}:{day.isoformat()}"
+
+
+def _digest_claim(*, recipient_id: int, day, items: int) -> DigestSent | None:
+    """Claim the member's digest for the day (a committed DigestSent row, not yet sent).
+    None when another run has it: sent, or claimed recently by a run still going."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return DigestSent.objects.create(
+                recipient_id=recipient_id, day=day, items=items, claimed_at=now
+            )
+    except IntegrityError:
+        pass
+    # Someone's claim exists: take it over only if it was never marked sent and is old
+    # enough that its run must have died (one UPDATE, so two runs cannot both win).
+    taken = DigestSent.objects.filter(
+        recipient_id=recipient_id,
+        day=day,
+        sent_at=None,
+        claimed_at__lt=now - timedelta(seconds=DIGEST_CLAIM_SECONDS),
+    ).update(claimed_at=now, items=items)
+    if not taken:
+        return None
+    return DigestSent.objects.get(recipient_id=recipient_id, day=day)
+
+
 def digest_send(*, recipient_id: int, day, since) -> int:
+    """Send one member's digest for `day`, at most once however many runs try."""
     if DigestSent.objects.filter(recipient_id=recipient_id, day=day).exists():
-        return 0
+        stale = DigestSent.objects.filter(
+            recipient_id=recipient_id,
+            day=day,
+            sent_at=None,
+            claimed_at__lt=timezone.now() - timedelta(seconds=DIGEST_CLAIM_SECONDS),
+        ).exists()
+        if not stale:
+            return 0
     user = User.objects.filter(pk=recipient_id, is_active=True).first()
     if user is None or not user.email or not user.is_verified:
         return 0
@@ -337,16 +469,29 @@ def digest_send(*, recipient_id: int, day, since) -> int:
     )
     if not items:
         return 0
-    DigestSent.objects.create(recipient=user, day=day, items=len(items))
-    _send(
-        to=user.email,
-        template="notifications/email/digest",
-        context={
-            "user": user,
-            "items": [(n, _site_url(n.target_url())) for n in items],
-            "inbox_url": _site_url(reverse("notifications:list")),
-            "settings_url": _site_url(reverse("notifications:settings")),
-        },
-        unsubscribe=unsubscribe_url(user_id=user.pk, kind="all"),
-    )
-    return 1
+    claim = _digest_claim(recipient_id=user.pk, day=day, items=len(items))
+    if claim is None:
+        return 0
+    key = digest_key(recipient_id=user.pk, day=day)
+    already = idempotency.completed(key)
+    try:
+        idempotency.call_once(
+            key,
+            _send,
+            to=user.email,
+            template="notifications/email/digest",
+            context={
+                "user": user,
+                "items": [(n, _site_url(n.target_url())) for n in items],
+                "inbox_url": _site_url(reverse("notifications:list")),
+                "settings_url": _site_url(reverse("notifications:settings")),
+            },
+            unsubscribe=unsubscribe_url(user_id=user.pk, kind="all"),
+            mail_key=key,
+        )
+    except Exception:
+        # Not sent: give the claim back, so the next run tries again.
+        DigestSent.objects.filter(pk=claim.pk, sent_at=None).delete()
+        raise
+    DigestSent.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
+    return 0 if already else 1

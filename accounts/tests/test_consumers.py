@@ -260,3 +260,85 @@ def test_an_attempt_that_died_after_mailing_the_code_is_completed_without_a_seco
     assert run_delivery(delivery.pk) == "done"
     assert len(mailoutbox) == 1  # the key recorded the send: not mailed again
     assert verification_code_check(user=user, code=code_from(mailoutbox[0])).verified
+
+
+# -- the "someone tried to register with your address" notice -------------------------------
+def notice_delivery(user):
+    from accounts.services import registration_attempt_on_existing
+
+    assert registration_attempt_on_existing(email=user.email)
+    return Delivery.objects.get(consumer="accounts.send_registration_notice")
+
+
+def test_the_registration_notice_is_mailed_with_no_transaction_open(settings):
+    settings.EMAIL_BACKEND = "accounts.tests.test_consumers.LockSpyBackend"
+    LockSpyBackend.seen = []
+    user = VerifiedUserFactory()
+    Delivery.objects.all().delete()
+    assert run_delivery(notice_delivery(user).pk) == "done"
+    assert LockSpyBackend.seen == [False]
+
+
+def test_smtp_down_then_up_sends_one_registration_notice(settings, mailoutbox):
+    from accounts.models import AccountNoticeEmail
+
+    user = VerifiedUserFactory()
+    delivery = notice_delivery(user)
+    settings.EMAIL_BACKEND = "accounts.tests.test_consumers.BrokenBackend"
+    assert run_delivery(delivery.pk) == "retry"
+    assert not AccountNoticeEmail.objects.exists()  # the failed send took no notice
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert run_delivery(delivery.pk) == "done"
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.PENDING)
+    assert run_delivery(delivery.pk) == "done"  # replayed: nothing more
+    (message,) = mailoutbox
+    assert message.to == [user.email] and "tried" in message.subject
+    assert AccountNoticeEmail.objects.get().sent_at is not None
+
+
+def test_a_notice_attempt_that_died_after_mailing_is_not_mailed_again(monkeypatch, mailoutbox):
+    from accounts.models import AccountNoticeEmail
+
+    user = VerifiedUserFactory()
+    delivery = notice_delivery(user)
+    real_filter = AccountNoticeEmail.objects.filter
+    state = {"crash": True}
+
+    class Crashing:
+        def __init__(self, qs):
+            self.qs = qs
+
+        def update(self, **kwargs):
+            if state["crash"] and "sent_at" in kwargs:
+                raise RuntimeError("worker died after the mail went out")
+            return self.qs.update(**kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.qs, name)
+
+    monkeypatch.setattr(
+        AccountNoticeEmail.objects, "filter", lambda *a, **k: Crashing(real_filter(*a, **k))
+    )
+    assert run_delivery(delivery.pk) == "retry"
+    assert len(mailoutbox) == 1
+    state["crash"] = False
+    assert run_delivery(delivery.pk) == "done"
+    assert len(mailoutbox) == 1
+
+
+def test_the_sign_up_alert_is_mailed_once_an_hour_with_no_transaction_open(settings):
+    from django.core.cache import cache
+
+    from accounts.services import signup_rate_check
+
+    settings.EMAIL_BACKEND = "accounts.tests.test_consumers.LockSpyBackend"
+    settings.ACCOUNTS_SIGNUP_ALERT_PER_HOUR = 1
+    settings.ADMINS = [("Ops", "ops@example.org")]
+    LockSpyBackend.seen = []
+    UserFactory.create_batch(2)
+    for delivery in Delivery.objects.filter(consumer="accounts.watch_signup_rate"):
+        assert run_delivery(delivery.pk) == "done"
+    assert LockSpyBackend.seen == [False]
+    cache.clear()  # the cache forgot: the database record still says "sent"
+    signup_rate_check()
+    assert LockSpyBackend.seen == [False]

@@ -108,20 +108,36 @@ def smtp_server():
     server.stop()
 
 
+class _SwapWorker:
+    """The session worker serves `mail` too, with the test settings' in-memory mail. For
+    a test sending through a real SMTP server, a worker on the same queues sends to
+    `email_url` instead; the session worker is stopped meanwhile (so nothing else takes
+    the mail) and restarted after."""
+
+    def __init__(self, bus_worker, email_url: str):
+        self.bus_worker = bus_worker
+        self.email_url = email_url
+
+    def __enter__(self):
+        self.bus_worker.stop()
+        self.worker = Worker(
+            queues=self.bus_worker.queues, env={"EMAIL_URL": self.email_url}, name="mail-smtp"
+        ).start()
+        return self.worker
+
+    def __exit__(self, *exc):
+        try:
+            settle(skip_queues=("email",))
+        finally:
+            self.worker.stop()
+            self.bus_worker.log.write_text("")  # so start() waits for the new process
+            self.bus_worker.start()
+
+
 @pytest.fixture
 def smtp_bus(bus_worker, smtp_server):
-    """The session worker serves `mail` too, with the test settings' in-memory mail. For
-    this test a worker on the same queues sends through the SMTP server instead; the
-    session worker is stopped meanwhile (so nothing else takes the mail) and restarted."""
-    bus_worker.stop()
-    worker = Worker(
-        queues=bus_worker.queues, env={"EMAIL_URL": smtp_server.url}, name="mail-smtp"
-    ).start()
-    yield worker
-    settle(skip_queues=("email",))
-    worker.stop()
-    bus_worker.log.write_text("")  # so start() waits for the new process to be ready
-    bus_worker.start()
+    with _SwapWorker(bus_worker, smtp_server.url) as worker:
+        yield worker
 
 
 def test_copy_requested_email_through_the_mail_queue(smtp_bus, smtp_server):
@@ -139,7 +155,7 @@ def test_copy_requested_email_through_the_mail_queue(smtp_bus, smtp_server):
     unsubscribe = received.message["List-Unsubscribe"].strip("<>")
     assert "/notifications/unsubscribe/" in unsubscribe
     assert received.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    # the row commits with the delivery, just after the SMTP server has the message
+    # the row is written just after the SMTP server has the message
     wait_until(
         lambda: EmailSent.objects.filter(recipient=post.owner, kind=Kind.COPY_REQUESTED).exists(),
         timeout=30,
@@ -147,3 +163,36 @@ def test_copy_requested_email_through_the_mail_queue(smtp_bus, smtp_server):
     )
     assert EmailSent.objects.filter(recipient=post.owner).count() == 1
     assert len(smtp_server.for_address(post.owner.email)) == 1
+
+
+def test_smtp_down_then_up_one_email_through_the_mail_worker(bus_worker):
+    """The mail worker's SMTP server refuses connections: the delivery retries (no row
+    held meanwhile); once the server is up the member gets exactly one email."""
+    from accounts.tests.smtp import SMTPServer
+    from bookshare.eventbus.models import Delivery
+
+    port = free_port()
+    server = SMTPServer(port=port)
+    with _SwapWorker(bus_worker, f"smtp://127.0.0.1:{port}"):
+        post = BookPostFactory()
+        ex.request_create(requester=UserFactory(), post=post)
+        mail = Delivery.objects.filter(
+            consumer="notifications.email_now", event__type="CopyRequested"
+        )
+        wait_until(
+            lambda: mail.filter(status=Delivery.Status.RETRYING, attempts__gte=1).exists(),
+            timeout=60,
+            message="a failed send, waiting to retry",
+        )
+        assert not EmailSent.objects.exists()
+        server.start()
+        try:
+            wait_until(
+                lambda: mail.filter(status=Delivery.Status.DONE).exists(),
+                timeout=90,
+                message="the retried delivery",
+            )
+            assert len(server.for_address(post.owner.email)) == 1
+            assert EmailSent.objects.filter(recipient=post.owner).count() == 1
+        finally:
+            server.stop()
