@@ -99,3 +99,9 @@ class GenreMemberAdmin(ReadOnlyAdmin):
     list_display = ("user", "genre", "joined_at")
     list_filter = ("genre",)
     list_select_related = ("user", "genre")
+
+
+@admin.register(models.PendingRefresh)
+class PendingRefreshAdmin(ReadOnlyAdmin):
+    list_display = ("user_id", "due_at")
+    ordering = ("due_at",)

@@ -54,3 +54,9 @@ def similarity_alpha() -> float:
 
 def shrinkage() -> float:
     return float(getattr(settings, "DISCOVERY_SHRINKAGE", 3.0))
+
+
+def refresh_delay_seconds() -> float:
+    """How long a member's refresh waits after the first event that needs it: events in
+    that window share one refresh."""
+    return float(getattr(settings, "DISCOVERY_REFRESH_DELAY_SECONDS", 2.0))

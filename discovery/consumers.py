@@ -1,6 +1,8 @@
 """Discovery's consumers, on the `suggestions` queue. Each applies one fact to the read
-models (order-safe and idempotent by the Signal key, see taste.record) and refreshes the
-acting member's stored recommendations: bounded work per event."""
+models (order-safe and idempotent by the Signal key, see taste.record): the signal log,
+trending (O(1)), the member's basket and at most 2 × (cap − 1) pair rows. When the fact
+changes what the member's recommendations start from, it only marks the member dirty;
+their list is recomputed by one coalesced job (`discovery.refresh_member`, tasks.py)."""
 
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ def occurred_at(envelope: dict) -> dt.datetime:
 
 
 def apply_event(event, at: dt.datetime) -> None:
-    """Record the event's fact (taste.record also updates the member's recommendations)."""
+    """Record the event's fact (taste.record also marks the member for a refresh)."""
     if isinstance(event, (BookAddedToList, BookRemovedFromList)):
         taste.record(
             key=f"item:{event.item_id}", user_id=event.user_id, book_id=event.book_id,
@@ -95,17 +97,19 @@ SIGNAL_EVENTS = (
 
 @consumer(*SIGNAL_EVENTS, queue="suggestions", name="discovery.record")
 def record(event, envelope: dict) -> None:
-    """Signal log, trending, co-occurrence, then the acting member's recommendations."""
+    """Signal log, trending, co-occurrence; marks the acting member for a refresh."""
     apply_event(event, occurred_at(envelope))
 
 
 @consumer(GenreJoined, GenreLeft, queue="suggestions", name="discovery.genre_membership")
 def genre_membership(event, envelope: dict) -> None:
-    """When members joined (for the genre page), and their recommendations' genre boost."""
+    """When members joined (for the genre page); their recommendations' genre boost comes
+    with their next refresh (marked here)."""
+    taste.member_lock(event.user_id)
     genres.membership_apply(
         user_id=event.user_id,
         genre_id=event.genre_id,
         joined=isinstance(event, GenreJoined),
         at=occurred_at(envelope),
     )
-    taste.refresh(event.user_id)
+    taste.mark_dirty(event.user_id)

@@ -222,3 +222,18 @@ class GenreMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.genre_id}"
+
+
+class PendingRefresh(models.Model):
+    """A member whose stored recommendations are out of date: their own events changed a
+    seed. One row per member however many events arrive; the refresh job
+    (`discovery.refresh_member`) takes the row and recomputes once (taste.mark_dirty)."""
+
+    user_id = models.BigIntegerField(primary_key=True)
+    due_at = models.DateTimeField(help_text="when the job sent for it should run")
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="pendingrefresh_due")]
+
+    def __str__(self) -> str:
+        return f"member {self.user_id} due {self.due_at:%H:%M:%S}"

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
@@ -45,9 +45,12 @@ def rebuild_trending(*, now: dt.datetime | None = None) -> int:
     Signal.objects.filter(active=False).exclude(trend_weight=0).update(trend_weight=0)
     for kind in Signal.Kind.values:
         for public in (True, False):
-            Signal.objects.filter(active=True, kind=kind, public=public).update(
-                trend_weight=taste.trend_weight(kind, public)
-            )
+            weight = taste.trend_weight(kind, public)
+            Signal.objects.filter(active=True, kind=kind, public=public).exclude(
+                trend_weight=weight
+            ).update(trend_weight=weight)
+    if connection.vendor == "postgresql":
+        return _trending_in_sql(now)
     scores: dict[int, float] = defaultdict(float)
     days: dict[tuple, int] = defaultdict(int)
     for book_id, weight, added_at in (
@@ -72,16 +75,55 @@ def rebuild_trending(*, now: dt.datetime | None = None) -> int:
     return len(scores)
 
 
+def _trending_in_sql(now: dt.datetime) -> int:
+    """PostgreSQL: the same three tables from the log in three INSERT … SELECT statements
+    (seconds for a million signals, instead of a pass in Python)."""
+    q = connection.ops.quote_name
+    signal, book, genre, day = (
+        q(m._meta.db_table) for m in (Signal, Trending, TrendingGenre, TrendingDay)
+    )  # fmt: skip
+    book_genres = q(Book.genres.through._meta.db_table)
+    live = "active AND trend_weight > 0"
+    with connection.cursor() as cursor:
+        # Table names from model metadata, quoted; values are parameters.
+        cursor.execute(
+            f"INSERT INTO {book} (book_id, score) SELECT book_id, "  # noqa: S608
+            "sum(trend_weight * power(2.0, extract(epoch FROM (added_at - %s))::float8 / %s)) "
+            f"FROM {signal} WHERE {live} GROUP BY book_id",
+            [now, conf.half_life_seconds()],
+        )
+        count = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {genre} (genre_id, book_id, score) "  # noqa: S608
+            f"SELECT bg.genre_id, t.book_id, t.score FROM {book} t "
+            f"JOIN {book_genres} bg ON bg.book_id = t.book_id"
+        )
+        cursor.execute(
+            f"INSERT INTO {day} (book_id, day, count) "  # noqa: S608
+            "SELECT book_id, (added_at AT TIME ZONE 'UTC')::date, count(*) "
+            f"FROM {signal} WHERE {live} GROUP BY 1, 2"
+        )
+    return count
+
+
 def rebuild_baskets(*, batch_size: int = 200, progress: Progress | None = None) -> int:
-    """Every member's basket (their latest DISCOVERY_MEMBER_CAP public positive books)."""
+    """Every member's basket (their latest DISCOVERY_MEMBER_CAP public positive books),
+    pairs and book counts. On PostgreSQL in three INSERT … SELECT statements (millions of
+    pairs in seconds); elsewhere batch by batch in Python."""
+    in_sql = connection.vendor == "postgresql"
     with transaction.atomic():
         for model in (MemberBook, BookPair, BookStat):
             model.objects.all().delete()
     positive = Signal.objects.filter(active=True, public=True).filter(
         Q(kind__in=taste.POSITIVE_KINDS) | Q(kind=taste.K.REVIEW, rating__gte=4)
     )
-    users = sorted(set(positive.values_list("user_id", flat=True)))
     cap = conf.member_cap()
+    if in_sql:
+        users = _baskets_in_sql(positive, cap)
+        if progress:
+            progress(users, users)
+        return users
+    users = sorted(set(positive.values_list("user_id", flat=True)))
     for start in range(0, len(users), batch_size):
         chunk = users[start : start + batch_size]
         per_user: dict[int, list[tuple]] = defaultdict(list)
@@ -110,6 +152,41 @@ def rebuild_baskets(*, batch_size: int = 200, progress: Progress | None = None) 
         if progress:
             progress(min(start + batch_size, len(users)), len(users))
     return len(users)
+
+
+def _baskets_in_sql(positive, cap: int) -> int:
+    """PostgreSQL: baskets, pairs and book counts in three INSERT … SELECT statements.
+    A member's basket is their `cap` latest books by (first positive signal, book id), as
+    in the batch loop; pairs are a self-join of each member's basket."""
+    q = connection.ops.quote_name
+    member, pair, stat = (
+        q(m._meta.db_table) for m in (MemberBook, BookPair, BookStat)
+    )  # fmt: skip
+    firsts = positive.values("user_id", "book_id").annotate(since=Min("added_at")).order_by()
+    sql, params = firsts.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The inner query is the ORM's (with its parameters); names are quoted metadata.
+        cursor.execute(
+            f"INSERT INTO {member} (user_id, book_id, since, in_basket) "  # noqa: S608
+            "SELECT user_id, book_id, since, row_number() OVER "
+            "(PARTITION BY user_id ORDER BY since DESC, book_id DESC) <= %s "
+            f"FROM ({sql}) f",
+            [cap, *params],
+        )
+        cursor.execute(f"SELECT count(DISTINCT user_id) FROM {member}")  # noqa: S608
+        users = cursor.fetchone()[0]
+        # Table names from model metadata, quoted; no values.
+        cursor.execute(
+            f"INSERT INTO {pair} (book_id, other_id, count) "  # noqa: S608
+            f"SELECT a.book_id, b.book_id, count(*) FROM {member} a JOIN {member} b "
+            "ON b.user_id = a.user_id AND b.book_id <> a.book_id AND b.in_basket "
+            "WHERE a.in_basket GROUP BY a.book_id, b.book_id"
+        )
+        cursor.execute(
+            f"INSERT INTO {stat} (book_id, members) "  # noqa: S608
+            f"SELECT book_id, count(*) FROM {member} WHERE in_basket GROUP BY book_id"
+        )
+    return users
 
 
 def rebuild_recommendations(*, progress: Progress | None = None) -> int:

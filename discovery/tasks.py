@@ -15,3 +15,12 @@ def refresh_stalest() -> int:
     from . import taste
 
     return taste.refresh_stalest()
+
+
+@shared_task(name="discovery.refresh_member", ignore_result=True)
+def refresh_member(user_id: int) -> bool:
+    """Recompute one member's stored recommendations if they are still marked (sent by
+    taste.mark_dirty when the first event that needs it commits)."""
+    from . import taste
+
+    return taste.refresh_pending(user_id)

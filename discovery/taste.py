@@ -3,14 +3,21 @@ recommendations. Every function does bounded work: a member's basket holds at mo
 DISCOVERY_MEMBER_CAP books, so one event touches at most 2 × (cap − 1) pair rows twice
 (evicting the oldest, adding the new), and a member's refresh reads at most
 DISCOVERY_SEEDS × DISCOVERY_NEIGHBOURS pair rows.
+
+The two are separate jobs: an event applies its fact (signal, trending, basket and pairs)
+and, when a seed of the member came or went, only marks the member dirty
+(`mark_dirty`: one row per member, one job sent). The job (`refresh_pending`, task
+`discovery.refresh_member`) recomputes their list once, a couple of seconds later, for
+however many events arrived meanwhile.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -23,12 +30,15 @@ from .models import (
     BookStat,
     MemberBook,
     NotInterested,
+    PendingRefresh,
     Recommendation,
     Signal,
     Trending,
     TrendingGenre,
 )
 from .sql import increment
+
+log = logging.getLogger(__name__)
 
 K = Signal.Kind
 LIST_KINDS = {K.WANT, K.READING, K.READ, K.FAVOURITE, K.CUSTOM}
@@ -71,8 +81,9 @@ def record(
 
     Idempotent and order-safe: an event older than the last one applied to the same key is
     ignored; a repeat changes nothing. Then the member's stored recommendations follow:
-    recomputed if a seed came or went (see `seed_weight`), the one row dropped if the book
-    became something they have. Returns whether anything changed.
+    marked for a refresh if a seed came or went (see `seed_weight`, `mark_dirty`), the one
+    row dropped now if the book became something they have. Returns whether anything
+    changed.
     """
     member_lock(user_id)
     signal = Signal.objects.select_for_update().filter(key=key).first()
@@ -108,10 +119,12 @@ def record(
     signal.changed_at = at
     signal.save()
     if signal.kind != K.POST:
-        basket_sync(user_id=signal.user_id, book_id=signal.book_id, at=at)
+        # This signal alone may settle it; otherwise (a removal) another may keep the book.
+        positive = _positive(signal) or None
+        basket_sync(user_id=signal.user_id, book_id=signal.book_id, at=at, positive=positive)
     if seed_before or seed_weight(signal) > 0:
-        refresh(signal.user_id)
-    elif signal.active and signal.kind in HAVE_KINDS | {K.POST}:
+        mark_dirty(signal.user_id)
+    if signal.active and signal.kind in HAVE_KINDS | {K.POST}:
         Recommendation.objects.filter(user_id=signal.user_id, book_id=signal.book_id).delete()
     return True
 
@@ -144,6 +157,17 @@ def seed_weight(signal: Signal) -> float:
     return SEED_WEIGHTS.get(signal.kind, 0.0)
 
 
+def _positive(signal: Signal) -> bool:
+    """Whether this one signal puts its book in the member's public taste."""
+    return bool(
+        signal.active
+        and signal.public
+        and (
+            signal.kind in POSITIVE_KINDS or (signal.kind == K.REVIEW and (signal.rating or 0) >= 4)
+        )
+    )
+
+
 def is_positive(*, user_id: int, book_id: int) -> bool:
     return (
         Signal.objects.filter(user_id=user_id, book_id=book_id, active=True, public=True)
@@ -159,31 +183,43 @@ def _pair_rows(book_id: int, others: list[int], delta: int) -> list[tuple]:
     return [r for o in others for r in ((book_id, o, delta), (o, book_id, delta))]
 
 
-def basket_sync(*, user_id: int, book_id: int, at: dt.datetime) -> None:
-    """Bring (member, book) into or out of the member's basket to match their signals."""
-    positive = is_positive(user_id=user_id, book_id=book_id)
-    row = MemberBook.objects.filter(user_id=user_id, book_id=book_id).first()
-    if positive and row is None:
-        _basket_add(user_id=user_id, book_id=book_id, at=at)
-    elif not positive and row is not None:
-        _basket_remove(row)
-
-
-def _basket_add(*, user_id: int, book_id: int, at: dt.datetime) -> None:
-    basket = list(
-        MemberBook.objects.filter(user_id=user_id, in_basket=True)
+def basket_sync(
+    *, user_id: int, book_id: int, at: dt.datetime, positive: bool | None = None
+) -> None:
+    """Bring (member, book) into or out of the member's basket to match their signals.
+    One query reads the basket (at most `cap` rows) and the book's own row together."""
+    if positive is None:
+        positive = is_positive(user_id=user_id, book_id=book_id)
+    rows = list(
+        MemberBook.objects.filter(user_id=user_id)
+        .filter(Q(in_basket=True) | Q(book_id=book_id))
         .order_by("since", "id")
-        .values_list("id", "book_id")
+        .values_list("id", "book_id", "in_basket")
     )
+    mine = next((r for r in rows if r[1] == book_id), None)
+    basket = [(pk, b) for pk, b, inside in rows if inside and b != book_id]
+    if positive and mine is None:
+        _basket_add(user_id=user_id, book_id=book_id, at=at, basket=basket)
+    elif not positive and mine is not None:
+        _basket_remove(row_id=mine[0], book_id=book_id, in_basket=mine[2], basket=basket)
+
+
+def _basket_add(
+    *, user_id: int, book_id: int, at: dt.datetime, basket: list[tuple[int, int]]
+) -> None:
+    """`basket`: the member's basket rows (id, book), oldest first."""
     cap = conf.member_cap()
     pair_rows: list[tuple] = []
     stat_rows: list[tuple] = [(book_id, 1)]
+    evicted: list[int] = []
     while len(basket) >= cap and basket:
         # The member's oldest basket book makes room: recent taste counts.
         oldest_id, oldest_book = basket.pop(0)
-        MemberBook.objects.filter(pk=oldest_id).update(in_basket=False)
+        evicted.append(oldest_id)
         pair_rows += _pair_rows(oldest_book, [b for _, b in basket], -1)
         stat_rows.append((oldest_book, -1))
+    if evicted:
+        MemberBook.objects.filter(pk__in=evicted).update(in_basket=False)
     MemberBook.objects.create(user_id=user_id, book_id=book_id, in_basket=cap > 0, since=at)
     if cap > 0:
         pair_rows += _pair_rows(book_id, [b for _, b in basket], 1)
@@ -191,17 +227,15 @@ def _basket_add(*, user_id: int, book_id: int, at: dt.datetime) -> None:
         increment(BookStat, ["book_id"], "members", stat_rows)
 
 
-def _basket_remove(row: MemberBook) -> None:
-    row.delete()
-    if not row.in_basket:
+def _basket_remove(
+    *, row_id: int, book_id: int, in_basket: bool, basket: list[tuple[int, int]]
+) -> None:
+    MemberBook.objects.filter(pk=row_id).delete()
+    if not in_basket:
         return
-    others = list(
-        MemberBook.objects.filter(user_id=row.user_id, in_basket=True).values_list(
-            "book_id", flat=True
-        )
-    )
-    increment(BookPair, ["book_id", "other_id"], "count", _pair_rows(row.book_id, others, -1))
-    increment(BookStat, ["book_id"], "members", [(row.book_id, -1)])
+    others = [b for _, b in basket]
+    increment(BookPair, ["book_id", "other_id"], "count", _pair_rows(book_id, others, -1))
+    increment(BookStat, ["book_id"], "members", [(book_id, -1)])
 
 
 # -- Recommendations ----------------------------------------------------------------------
@@ -430,14 +464,86 @@ def refresh(user_id: int, *, now: dt.datetime | None = None) -> int:
     return len(ranked)
 
 
+# -- The refresh job: one per member, however many events ---------------------------------
+
+
+def mark_dirty(user_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Note that a member's recommendations need recomputing, and send the job that does
+    it once this transaction commits — unless one is pending already, which will see this
+    event's changes too. One statement (INSERT … ON CONFLICT DO NOTHING on the member's
+    row): N events in the window cost N inserts and send one job. Returns whether a job
+    was sent. Runs under the member's advisory lock (record / genre_membership), so it
+    cannot interleave with the job taking the row."""
+    due = (now or timezone.now()) + dt.timedelta(seconds=conf.refresh_delay_seconds())
+    table = connection.ops.quote_name(PendingRefresh._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Identifier from model metadata, quoted; values are parameters.
+            f"INSERT INTO {table} (user_id, due_at) VALUES (%s, %s) "  # noqa: S608
+            "ON CONFLICT (user_id) DO NOTHING",
+            [user_id, due],
+        )
+        created = cursor.rowcount == 1
+    if created:
+        transaction.on_commit(lambda: send_refresh(user_id), robust=True)
+    return created
+
+
+def send_refresh(user_id: int) -> None:
+    """Send `discovery.refresh_member` to the suggestions queue, to run when due. A broker
+    failure is only logged: the beat sweep (refresh_stalest) takes overdue rows."""
+    from bookshare.celery import app
+    from bookshare.eventbus.publisher import time_limits
+
+    try:
+        app.send_task(
+            "discovery.refresh_member",
+            args=[user_id],
+            queue="suggestions",
+            countdown=conf.refresh_delay_seconds(),
+            **time_limits("suggestions"),  # the queue's limits, as its deliveries carry
+        )
+    except Exception:  # noqa: BLE001 - the sweep recovers; the consumer must not fail
+        log.warning("could not send discovery.refresh_member(%s); the sweep will", user_id)
+
+
+def refresh_pending(user_id: int) -> bool:
+    """The job: if the member is marked, take the mark and recompute their list, in one
+    transaction under their advisory lock (an event of theirs waits for it, then marks
+    them again). A job whose mark was taken already (a repeat, the sweep) does nothing.
+    Returns whether it refreshed."""
+    with transaction.atomic():
+        member_lock(user_id)
+        taken, _ = PendingRefresh.objects.filter(user_id=user_id).delete()
+        if not taken:
+            return False
+        refresh(user_id)
+    return True
+
+
+def refresh_overdue(
+    *, now: dt.datetime | None = None, grace: float = 60.0, limit: int = 500
+) -> int:
+    """Members marked more than `grace` seconds past due (their job was lost, or the
+    broker was down): refresh them now."""
+    now = now or timezone.now()
+    users = list(
+        PendingRefresh.objects.filter(due_at__lt=now - dt.timedelta(seconds=grace))
+        .order_by("due_at")
+        .values_list("user_id", flat=True)[:limit]
+    )
+    return sum(refresh_pending(u) for u in users)
+
+
 def refresh_stalest(*, limit: int = 200, now: dt.datetime | None = None) -> int:
     """Refresh the active members (a signal in the last 30 days) whose stored
     recommendations are oldest or missing (beat, every few minutes): other members'
-    activity changes co-occurrence without touching their rows."""
-    from django.db import transaction
+    activity changes co-occurrence without touching their rows. First, members whose
+    refresh job is overdue (`refresh_overdue`)."""
     from django.db.models import Min
 
     now = now or timezone.now()
+    refresh_overdue(now=now)
     active = set(
         Signal.objects.filter(changed_at__gte=now - dt.timedelta(days=30))
         .values_list("user_id", flat=True)
@@ -453,5 +559,7 @@ def refresh_stalest(*, limit: int = 200, now: dt.datetime | None = None) -> int:
     users = sorted(active, key=lambda u: (computed.get(u, never), u))[:limit]
     for user_id in users:
         with transaction.atomic():
+            member_lock(user_id)
+            PendingRefresh.objects.filter(user_id=user_id).delete()
             refresh(user_id)
     return len(users)

@@ -60,6 +60,8 @@ def apply(*, book_id: int, weight: float, at: dt.datetime, sign: int) -> None:
     """Add (sign=1) or take back (sign=-1) a signal of `weight` that happened at `at`."""
     if weight <= 0:
         return
+    if connection.vendor == "postgresql" and _apply_in_one_statement(book_id, weight, at, sign):
+        return
     delta = sign * weight * factor(at, current_epoch())
     increment(Trending, ["book"], "score", [(book_id, delta)])
     genre_ids = Book.genres.through.objects.filter(book_id=book_id).values_list(
@@ -69,6 +71,41 @@ def apply(*, book_id: int, weight: float, at: dt.datetime, sign: int) -> None:
         TrendingGenre, ["genre_id", "book"], "score", [(g, book_id, delta) for g in genre_ids]
     )
     increment(TrendingDay, ["book_id", "day"], "count", [(book_id, at.date(), sign)])
+
+
+def _apply_in_one_statement(book_id: int, weight: float, at: dt.datetime, sign: int) -> bool:
+    """PostgreSQL: the same as below in one round trip instead of five — t0 under its
+    share lock, the delta, the book's row, its genres' rows and the day count, as
+    data-modifying CTEs. False (nothing written) when there is no epoch yet: the caller
+    then takes the ordinary path, which creates it."""
+    q = connection.ops.quote_name
+    epoch, book, genre, day = (
+        q(m._meta.db_table) for m in (TrendingEpoch, Trending, TrendingGenre, TrendingDay)
+    )  # fmt: skip
+    book_genres = q(Book.genres.through._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Table names from model metadata, quoted; values are parameters.
+            f"WITH e AS (SELECT t0 FROM {epoch} WHERE id = 1 FOR SHARE), "  # noqa: S608
+            "d AS (SELECT %(sign)s * %(w)s * power(2.0, "
+            "extract(epoch FROM (%(at)s::timestamptz - e.t0))::float8 / %(h)s) AS delta FROM e), "
+            f"b AS (INSERT INTO {book} (book_id, score) SELECT %(book)s, delta FROM d "
+            f"ON CONFLICT (book_id) DO UPDATE SET score = {book}.score + excluded.score), "
+            f"g AS (INSERT INTO {genre} (genre_id, book_id, score) "
+            f"SELECT bg.genre_id, %(book)s, d.delta FROM d, {book_genres} bg "
+            "WHERE bg.book_id = %(book)s "
+            "ON CONFLICT (genre_id, book_id) DO UPDATE "
+            f"SET score = {genre}.score + excluded.score), "
+            f"c AS (INSERT INTO {day} (book_id, day, count) SELECT %(book)s, %(day)s, %(sign)s "
+            "FROM d ON CONFLICT (book_id, day) DO UPDATE "
+            f"SET count = {day}.count + excluded.count) "
+            "SELECT count(*) FROM d",
+            {
+                "sign": sign, "w": float(weight), "at": at, "h": conf.half_life_seconds(),
+                "book": book_id, "day": at.date(),
+            },
+        )  # fmt: skip
+        return cursor.fetchone()[0] == 1
 
 
 @transaction.atomic

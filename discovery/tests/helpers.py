@@ -3,7 +3,8 @@
 import datetime as dt
 import itertools
 
-from discovery import consumers
+from discovery import consumers, taste
+from discovery.models import PendingRefresh
 from lists.events import BookAddedToList, BookRemovedFromList
 from reactions.events import PostLiked, PostUnliked, ReviewSubmitted
 
@@ -11,9 +12,19 @@ T0 = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 _ids = itertools.count(1000)
 
 
-def feed(event, at=T0):
+def feed(event, at=T0, *, refresh=True):
+    """Apply the event as its consumer does, then (unless refresh=False) run the refresh
+    job it asked for, as the worker would a couple of seconds later."""
     consumers.record(event, {"occurred_at": at.isoformat()})
+    if refresh:
+        run_refreshes()
     return event
+
+
+def run_refreshes():
+    """Run every pending member refresh now (the job `discovery.refresh_member`)."""
+    for user_id in PendingRefresh.objects.values_list("user_id", flat=True):
+        taste.refresh_pending(user_id)
 
 
 def add(user, book, *, kind="want_to_read", public=True, at=T0, item_id=None):

@@ -20,6 +20,7 @@ MODELS = [
     models.Recommendation,
     models.NotInterested,
     models.GenreMember,
+    models.PendingRefresh,
 ]
 
 

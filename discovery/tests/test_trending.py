@@ -142,3 +142,36 @@ def test_rebase_keeps_ranking_and_decayed_values_and_exact_removal():
     assert score(b) == pytest.approx(2 ** (-1 / 3))  # stored relative to the new epoch
     remove(added, at=now)
     assert not Trending.objects.filter(book_id=a.pk, score__gt=1e-9).exists()
+
+
+def test_the_one_statement_path_writes_what_the_ordinary_path_writes(monkeypatch):
+    """On PostgreSQL a signal is applied in one statement; elsewhere (and here, for the
+    second book) in five. Both leave the same rows."""
+    genres = [GenreFactory(), GenreFactory()]
+    a, b = BookFactory(), BookFactory()
+    for book in (a, b):
+        book.genres.set(genres)
+    trending.current_epoch()  # the one-statement path needs the epoch to exist
+    at = T0 + 2 * DAY
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        assert trending._apply_in_one_statement(a.pk, 2.0, at, 1) is True
+    else:
+        trending.apply(book_id=a.pk, weight=2.0, at=at, sign=1)
+    monkeypatch.setattr(trending, "_apply_in_one_statement", lambda *args: False)
+    trending.apply(book_id=b.pk, weight=2.0, at=at, sign=1)
+
+    def rows(book):
+        return (
+            Trending.objects.get(book_id=book.pk).score,
+            sorted(TrendingGenre.objects.filter(book_id=book.pk).values_list("genre_id", "score")),
+            list(TrendingDay.objects.filter(book_id=book.pk).values_list("day", "count")),
+        )
+
+    score_a, genres_a, days_a = rows(a)
+    score_b, genres_b, days_b = rows(b)
+    assert score_a == pytest.approx(score_b, rel=1e-12)
+    assert [g for g, _ in genres_a] == [g for g, _ in genres_b] == sorted(g.pk for g in genres)
+    assert [s for _, s in genres_a] == pytest.approx([s for _, s in genres_b], rel=1e-12)
+    assert days_a == days_b == [(at.date(), 1)]

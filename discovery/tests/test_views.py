@@ -6,7 +6,7 @@ from bookshare.eventbus.models import StoredEvent as Event
 from discovery import taste
 from discovery.models import NotInterested, Recommendation
 
-from .helpers import add, review
+from .helpers import T0, add, review
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +192,28 @@ def test_forms_on_the_pages_carry_a_csrf_token(client):
     for_you = client.get(reverse("discovery:for_you")).content.decode()
     assert 'name="csrfmiddlewaretoken"' in genre_page.split("community-h")[-1]
     assert 'name="csrfmiddlewaretoken"' in for_you.split("Not interested")[0]
+
+
+def test_top_reviewers_are_counted_and_kept_for_a_minute(django_assert_num_queries):
+    import datetime as dt
+
+    from bookshare.core import cache
+    from discovery import selectors
+
+    genre = GenreFactory(name="Sagas")
+    books = [BookFactory() for _ in range(3)]
+    for book in books:
+        book.genres.add(genre)
+    busy, quiet = UserFactory(username="busy"), UserFactory(username="quiet")
+    for book in books:
+        review(busy, book, 4)
+    review(quiet, books[0], 5)
+    cache.delete(f"discovery:top-reviewers:{genre.pk}")
+    now = T0 + dt.timedelta(days=1)  # the reviews' time (helpers.T0), not the clock's
+    first = selectors.top_reviewers(genre=genre, now=now)
+    assert first == [("busy", 3), ("quiet", 1)]
+    with django_assert_num_queries(0):  # from the cache
+        assert selectors.top_reviewers(genre=genre, now=now) == first
+    c = selectors.community(genre=genre, user=busy, now=now)
+    assert [(r["user"]["username"], r["count"]) for r in c.top_reviewers] == first
+    assert {r["title"] for r in c.recent_reviews} == {b.title for b in books}

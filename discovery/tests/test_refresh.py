@@ -1,0 +1,165 @@
+"""A member's recommendations are recomputed by one coalesced job, not by each event."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from books.tests.factories import BookFactory, UserFactory
+from discovery import consumers, tasks, taste
+from discovery.models import PendingRefresh, Recommendation
+from lists.events import BookAddedToList
+
+from .helpers import T0, add, run_refreshes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    settings.DISCOVERY_MIN_SUPPORT = 2
+    settings.DISCOVERY_MEMBER_CAP = 5
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The refresh jobs sent to the broker (member ids), instead of sending them."""
+    calls: list[int] = []
+    monkeypatch.setattr(taste, "send_refresh", calls.append)
+    return calls
+
+
+@pytest.fixture
+def refreshes(monkeypatch):
+    """Members whose list was recomputed, in order (the real refresh still runs)."""
+    calls: list[int] = []
+    real = taste.refresh
+
+    def counting(user_id, **kwargs):
+        calls.append(user_id)
+        return real(user_id, **kwargs)
+
+    monkeypatch.setattr(taste, "refresh", counting)
+    return calls
+
+
+def list_add(user, book, item_id, kind="favourites"):
+    return BookAddedToList(
+        item_id=item_id, list_id=1, book_id=book.pk, user_id=user.pk, list_kind=kind,
+        list_public=True,
+    )  # fmt: skip
+
+
+def deliver(event, at=T0):
+    consumers.record(event, {"occurred_at": at.isoformat()})
+
+
+def pairs_for(seed, related):
+    for _ in range(2):
+        m = UserFactory()
+        add(m, seed)
+        add(m, related)
+
+
+def test_many_events_make_one_refresh(django_capture_on_commit_callbacks, sent, refreshes):
+    seed, related = BookFactory(), BookFactory()
+    pairs_for(seed, related)
+    refreshes.clear()
+    me = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(10):
+            book = BookFactory() if n else seed
+            deliver(list_add(me, book, 900 + n), T0 + dt.timedelta(seconds=n))
+    assert refreshes == []  # no event recomputed the list itself
+    assert sent == [me.pk]  # one job for ten events
+    assert list(PendingRefresh.objects.values_list("user_id", flat=True)) == [me.pk]
+    assert not Recommendation.objects.filter(user=me).exists()
+
+    assert tasks.refresh_member(me.pk) is True
+    assert refreshes == [me.pk]
+    assert Recommendation.objects.filter(user=me, book=related, reason="because").exists()
+    assert not PendingRefresh.objects.exists()
+    # A repeat of the job (or the sweep after it) finds nothing to do.
+    assert tasks.refresh_member(me.pk) is False
+    assert refreshes == [me.pk]
+
+
+def test_an_event_after_the_job_marks_the_member_again(django_capture_on_commit_callbacks, sent):
+    me = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(list_add(me, BookFactory(), 950))
+    taste.refresh_pending(me.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(list_add(me, BookFactory(), 951), T0 + dt.timedelta(seconds=1))
+    assert sent == [me.pk, me.pk]
+    assert PendingRefresh.objects.filter(user_id=me.pk).exists()
+
+
+def test_events_that_change_no_seed_send_no_job(sent, django_capture_on_commit_callbacks):
+    from books.tests.factories import BookPostFactory
+    from reactions.events import PostLiked
+
+    me, post = UserFactory(), BookPostFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(
+            PostLiked(like_id=990, post_id=post.pk, book_id=post.book_id, user_id=me.pk,
+                      post_owner_id=post.owner_id)
+        )  # fmt: skip
+    assert sent == [] and not PendingRefresh.objects.exists()
+
+
+def test_a_book_just_added_leaves_the_stored_list_before_the_refresh(sent):
+    seed, related = BookFactory(), BookFactory()
+    pairs_for(seed, related)
+    me = UserFactory()
+    add(me, seed, kind="favourites")  # refreshed by the helper
+    assert Recommendation.objects.filter(user=me, book=related).exists()
+    deliver(list_add(me, related, 960, kind="want_to_read"), T0 + dt.timedelta(seconds=1))
+    assert not Recommendation.objects.filter(user=me, book=related).exists()
+    assert PendingRefresh.objects.filter(user_id=me.pk).exists()
+
+
+def test_the_consumer_does_not_grow_with_the_members_seeds(sent):
+    """An event's queries do not depend on how much the member has: no refresh in it."""
+    me = UserFactory()
+
+    def queries_for_one_add(item_id):
+        PendingRefresh.objects.all().delete()
+        with CaptureQueriesContext(connection) as ctx:
+            deliver(list_add(me, BookFactory(), item_id), T0 + dt.timedelta(minutes=item_id))
+        return [q["sql"] for q in ctx.captured_queries]
+
+    for n in range(7):
+        add(me, BookFactory(), kind="favourites", at=T0 + dt.timedelta(seconds=n))
+    small = queries_for_one_add(970)
+    for n in range(40):
+        add(me, BookFactory(), kind="favourites", at=T0 + dt.timedelta(seconds=10 + n))
+    large = queries_for_one_add(971)
+    assert len(large) == len(small)
+    recs = taste.Recommendation._meta.db_table
+    assert [q for q in large if recs in q and not q.startswith("DELETE")] == []
+
+
+def test_the_sweep_refreshes_members_whose_job_was_lost(sent, refreshes):
+    me = UserFactory()
+    deliver(list_add(me, BookFactory(), 980))  # the job is "lost": never run
+    assert taste.refresh_overdue(now=taste.timezone.now()) == 0  # not overdue yet
+    later = taste.timezone.now() + dt.timedelta(minutes=5)
+    assert taste.refresh_overdue(now=later) == 1
+    assert refreshes == [me.pk] and not PendingRefresh.objects.exists()
+
+
+def test_genre_membership_marks_the_member_instead_of_refreshing(sent, refreshes):
+    from books.tests.factories import GenreFactory
+    from discovery import services
+    from discovery.events import GenreJoined
+
+    me, genre = UserFactory(), GenreFactory()
+    services.genre_join(user=me, genre=genre)
+    consumers.genre_membership(
+        GenreJoined(user_id=me.pk, genre_id=genre.pk), {"occurred_at": T0.isoformat()}
+    )
+    assert refreshes == [] and PendingRefresh.objects.filter(user_id=me.pk).exists()
+    run_refreshes()
+    assert refreshes == [me.pk]
