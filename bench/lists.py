@@ -332,15 +332,26 @@ def _import_batch_per_row(*, batches: int) -> dict:
     ImportRow.objects.bulk_create(
         [ImportRow(job=job, number=r.number, data=r.data, raw=r.raw) for r in parsed.records]
     )
-    per_row = []
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    per_row, statements, events = [], [], []
     for batch in range(batches):
         t = time.perf_counter()
-        with transaction.atomic():
+        with CaptureQueriesContext(connection) as ctx, transaction.atomic():
             importer.run_batch(job_id=job.pk, batch=batch)
         per_row.append((time.perf_counter() - t) * 1000 / size)
+        sql = [q["sql"] for q in ctx.captured_queries]
+        statements.append(len(sql))
+        events.append(sum(1 for s in sql if "eventbus_storedevent" in s))
     # Its last BatchDue waits for a worker: finished, so that delivery does nothing.
     ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.DONE)
-    return _p(per_row)
+    # Statements are a figure the machine's load does not change (events: one each).
+    return {
+        **_p(per_row),
+        "statements_per_batch": statements,
+        "event_statements_per_batch": events,
+    }
 
 
 def measure_import(rows: int, run: int, email_probe: bool = True) -> dict:
@@ -515,6 +526,17 @@ def main() -> None:
             "",
         ),
     ]
+    from django.conf import settings
+
+    batch_sql = runs[0]["consumers"]["lists.import_batch (per row)"]
+    imp_rows.append(
+        (
+            f"statements per batch of {settings.LISTS_IMPORT_BATCH_SIZE} rows (event inserts)",
+            f"{statistics.median(batch_sql['statements_per_batch'])} "
+            f"({statistics.median(batch_sql['event_statements_per_batch'])})",
+            "",
+        )
+    )
     print_table(
         f"Import of {args.import_rows} Goodreads rows", imp_rows, ("measure", "value", "goal")
     )

@@ -11,7 +11,7 @@ from .search import index_posts
 POST_EVENTS = (BookPostCreated, BookPostUpdated, BookPostRemoved)
 
 
-@consumer(*POST_EVENTS, queue="search", name="books.index_post")
+@consumer(*POST_EVENTS, queue="search", name="books.index_post", batch_size=50)
 def index_post(event, envelope: dict) -> None:
     """Upsert the post's search entry, or delete it if the post is gone."""
     index_posts([event.post_id])

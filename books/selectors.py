@@ -65,12 +65,25 @@ def post_detail(*, pk: int) -> BookPost | None:
 
 
 def book_detail(*, pk: int) -> Book | None:
+    """The book page's book with what its panels read from it, in three queries: the book
+    with its catalogue details and the id of its latest price comparison (so a book
+    never compared costs no comparison query), then its ordered authors and its genres."""
+    from catalogue.selectors import with_catalogue
+
     return (
-        Book.objects.prefetch_related(
+        with_catalogue(Book.objects.all())
+        .prefetch_related(
             Prefetch("credits", queryset=BookAuthor.objects.select_related("author")), "genres"
         )
         .filter(pk=pk)
         .first()
+    )
+
+
+def post_counts_for_book(*, book: Book) -> dict[str, int]:
+    """{"total": every post of the book, "available": those available}: one query."""
+    return BookPost.objects.filter(book=book).aggregate(
+        total=Count("id"), available=Count("id", filter=Q(status=AVAILABLE))
     )
 
 

@@ -113,6 +113,66 @@ def book_create(
     return book
 
 
+def books_create_many(*, specs: Sequence[dict]) -> list[Book]:
+    """`book_create` for many books at once (the library import): the authors are found
+    or made in a few statements, the books and their credits inserted in one statement
+    each, and each book publishes its BookDetailsRequested as `book_create` does.
+
+    Each spec holds `title`, `authors` and optionally `isbn13`, `publisher`, `year`; the
+    caller has checked that there is a title and an author and that no two specs (nor a
+    known book) share an ISBN. Runs in the caller's transaction: a clash with a book or
+    author made meanwhile raises IntegrityError, for the caller to fall back on
+    `book_create`. Returns the books in the order of `specs`.
+    """
+    books: list[Book] = []
+    names: list[list[str]] = []
+    for spec in specs:
+        title = squash_spaces(spec["title"])[:300]
+        authors = [squash_spaces(a)[:200] for a in spec["authors"] if normalize(a)][:MAX_AUTHORS]
+        if not title or not authors:
+            raise ValidationError("A book needs a title and at least one author.")
+        isbn13 = to_isbn13(spec["isbn13"]) if spec.get("isbn13") else None
+        books.append(
+            Book(
+                title=title,
+                isbn13=isbn13,
+                publisher=squash_spaces(spec.get("publisher") or "")[:200],
+                year=spec.get("year"),
+                match_key=book_match_key(title=title, first_author=authors[0]),
+            )
+        )
+        names.append(authors)
+    if not books:
+        return []
+    wanted: dict[str, str] = {}
+    for name in (n for ns in names for n in ns):
+        wanted.setdefault(normalize(name)[:200], name)  # the first spelling names the author
+    by_key = {a.name_key: a for a in Author.objects.filter(name_key__in=list(wanted))}
+    missing = [Author(name=n, name_key=k) for k, n in wanted.items() if k not in by_key]
+    if missing:
+        Author.objects.bulk_create(missing, ignore_conflicts=True)
+        by_key.update(
+            {
+                a.name_key: a
+                for a in Author.objects.filter(name_key__in=[a.name_key for a in missing])
+            }
+        )
+    with transaction.atomic(savepoint=False):
+        Book.objects.bulk_create(books)
+        credits = []
+        for book, authors in zip(books, names, strict=True):
+            seen = set()
+            for name in authors:
+                author = by_key[normalize(name)[:200]]
+                if author.pk not in seen:
+                    seen.add(author.pk)
+                    credits.append(BookAuthor(book=book, author=author, position=len(seen) - 1))
+        BookAuthor.objects.bulk_create(credits)
+        for book in books:
+            _request_details(book)
+    return books
+
+
 def _request_details(book: Book) -> None:
     """Outside catalogues fill in what a new book lacks, and a cover URL given by a member
     is fetched once by a worker, checked and stored (never shown as a link): the

@@ -20,9 +20,12 @@ def page_size() -> int:
     return getattr(settings, "BOOKS_PAGE_SIZE", 20)
 
 
-def paginate(request, object_list, *, param: str = "page", per_page: int | None = None):
-    """A page of `object_list`; bad or negative page numbers give the first or last page."""
+def paginate(request, object_list, *, param: str = "page", per_page: int | None = None, count=None):
+    """A page of `object_list`; bad or negative page numbers give the first or last page.
+    `count`: the number of objects when the caller knows it already (no COUNT query)."""
     paginator = Paginator(object_list, per_page or page_size())
+    if count is not None:
+        paginator.count = count  # a cached_property: this saves its query
     raw = request.GET.get(param, "1")
     return paginator.get_page(raw[:12] if isinstance(raw, str) else 1)
 
@@ -58,11 +61,10 @@ def book_detail(request, pk: int):
     book = selectors.book_detail(pk=pk)
     if book is None:
         raise Http404("No such book.")
-    return render(
-        request,
-        "books/book_detail.html",
-        {"book": book, "page_obj": paginate(request, selectors.posts_for_book(book=book))},
-    )
+    counts = selectors.post_counts_for_book(book=book)
+    book.available_copies = counts["available"]  # the price table's "free copies" row
+    page_obj = paginate(request, selectors.posts_for_book(book=book), count=counts["total"])
+    return render(request, "books/book_detail.html", {"book": book, "page_obj": page_obj})
 
 
 def genre(request, slug: str):
@@ -81,10 +83,18 @@ def post_create(request):
         # The "Look up" button (no scripts): fill in what the catalogues know, post nothing.
         from catalogue.lookup import lookup_isbn, merge_into
 
-        lookup = lookup_isbn(request.POST.get("isbn", ""))
+        lookup = lookup_isbn(request.POST.get("isbn", ""), member=request.user)
         form = PostCreateForm(merge_into(request.POST, lookup))
         form.errors.clear()  # a lookup is not a submission: no "field required" yet
-        return render(request, "books/post_form.html", {"form": form, "lookup": lookup})
+        response = render(
+            request,
+            "books/post_form.html",
+            {"form": form, "lookup": lookup},
+            status=429 if lookup.status == "limited" else 200,
+        )
+        if lookup.retry_after:
+            response["Retry-After"] = str(lookup.retry_after)
+        return response
     form = PostCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -336,6 +336,15 @@ class _KnownBooks:
         self.by_key.setdefault(book.match_key, book)
 
 
+def _require_title_and_author(data: dict) -> None:
+    """A row no ISBN matched must name its book: both ways of matching (row by row and
+    per batch) refuse it the same way."""
+    if not data["title"]:
+        raise ValidationError("The row has no title.")
+    if not data["authors"]:
+        raise ValidationError("The row has no author, and its ISBN is not known here.")
+
+
 def _match_book(data: dict, known: _KnownBooks):
     """(book, created): by ISBN-13, then the ISBN-10's ISBN-13, then normalised title +
     first author (the same rules as books.services.book_find); a row nothing matches
@@ -344,10 +353,7 @@ def _match_book(data: dict, known: _KnownBooks):
         book = known.by_isbn.get(isbn13)
         if book is not None:
             return book, False
-    if not data["title"]:
-        raise ValidationError("The row has no title.")
-    if not data["authors"]:
-        raise ValidationError("The row has no author, and its ISBN is not known here.")
+    _require_title_and_author(data)
     book = known.by_key.get(known.key(data))
     isbn = data["isbns"][0] if data["isbns"] else None
     if book is not None and not (isbn and not book.isbn13):
@@ -457,9 +463,287 @@ def _apply_row(row: ImportRow, shelves: _Shelves, user, known: _KnownBooks) -> N
     row.reason = "; ".join(notes)[:300]
 
 
+def _skip(row: ImportRow, reason: str) -> None:
+    row.outcome = ImportRow.Outcome.SKIPPED
+    row.reason = reason[:300]
+    row.book = None
+    row.book_created = False
+
+
+class _BulkBatch:
+    """A batch applied with a few statements instead of a few per row.
+
+    The rows are first *planned* in memory, in file order, against the member's items and
+    reviews of the batch's books (read in one query each), with exactly the rules of
+    `_apply_row` (books by ISBN-13, ISBN-10's ISBN-13, title + first author, created
+    when nothing matches; status moves; a book once per list; one review per book). Then
+    the new books, items and reviews are inserted in one statement each, and each new
+    item and review publishes its event, as a single save does. Items that move between
+    status lists and changed reviews (rare in an import) are saved one by one, so their
+    signals publish ReadingStatusChanged and ReviewUpdated.
+    """
+
+    def __init__(self, *, rows, shelves: _Shelves, user, known: _KnownBooks):
+        self.rows, self.shelves, self.user, self.known = rows, shelves, user, known
+        self.now = timezone.now()
+        self.new_items = []
+        self.reviews: dict[int, tuple] = {}  # book id -> (book, rating, text, created_at)
+        self.changed: dict[int, bool] = {}  # row pk -> changed
+        self.notes: dict[int, list[str]] = {}
+
+    # -- books -----------------------------------------------------------------------------
+
+    def plan_books(self) -> None:
+        from books.services import books_create_many
+
+        pending_isbn: dict[str, dict] = {}
+        pending_key: dict[str, dict] = {}
+        specs: list[dict] = []
+        targets = {}
+        for row in self.rows:
+            try:
+                targets[row.pk] = self._book_for(row.data, pending_isbn, pending_key, specs)
+            except ValidationError as exc:
+                _skip(row, " ".join(exc.messages))
+        books = books_create_many(specs=specs)
+        for spec, book in zip(specs, books, strict=True):
+            spec["book"] = book
+            self.known.add(book)
+        for row in self.rows:
+            if row.pk in targets:
+                target, first_row = targets[row.pk]
+                row.book = target["book"] if isinstance(target, dict) else target
+                row.book_created = first_row
+
+    def _book_for(self, data, pending_isbn, pending_key, specs):
+        """(known Book or the spec of a book to create, whether this row creates it)."""
+        known = self.known
+        for isbn13 in data["isbns"]:
+            found = known.by_isbn.get(isbn13) or pending_isbn.get(isbn13)
+            if found is not None:
+                return found, False
+        _require_title_and_author(data)
+        key = known.key(data)
+        found = known.by_key.get(key) or pending_key.get(key)
+        isbn = data["isbns"][0] if data["isbns"] else None
+        found_isbn = (
+            found.get("isbn13") if isinstance(found, dict) else getattr(found, "isbn13", None)
+        )
+        if found is not None and not (isbn and not found_isbn):
+            return found, False
+        spec = {
+            "title": data["title"],
+            "authors": data["authors"],
+            "isbn13": isbn,
+            "publisher": data.get("publisher", ""),
+            "year": data.get("year"),
+        }
+        specs.append(spec)
+        if isbn:
+            pending_isbn[isbn] = spec
+        pending_key.setdefault(key, spec)
+        return spec, True
+
+    # -- items and reviews ------------------------------------------------------------------
+
+    def plan_items(self) -> None:
+        from reactions.services import clean_rating, clean_text
+
+        from .models import ListItem
+
+        lists = {rl.pk: rl for rl in self.shelves.builtin.values()}
+        lists.update({rl.pk: rl for rl in self.shelves.by_name.values()})
+        book_ids = {row.book_id for row in self.rows if row.book_id}
+        self.on_list = {}
+        self.status_item = {}
+        for item in ListItem.objects.filter(owner_id=self.user.pk, book_id__in=book_ids):
+            if item.list_id in lists:
+                item.list = lists[item.list_id]
+            self.on_list[(item.list_id, item.book_id)] = item
+            if item.status:
+                self.status_item[item.book_id] = item
+        for row in self.rows:
+            if row.outcome == ImportRow.Outcome.SKIPPED:
+                continue
+            data, book = row.data, row.book
+            notes = self.notes.setdefault(row.pk, [])
+            changed = False
+            added_at = _aware(data.get("date_added"))
+            read_on = (
+                datetime.date.fromisoformat(data["date_read"]) if data.get("date_read") else None
+            )
+            if data.get("status"):
+                changed |= self._status(
+                    book,
+                    data["status"],
+                    added_at,
+                    read_on if data["status"] == ListKind.READ else None,
+                )
+            for name in data.get("shelves", []):
+                try:
+                    reading_list = self.shelves.get(name)
+                except ValidationError as exc:
+                    notes.append(f"shelf “{name}” not added: {exc.messages[0]}")
+                    continue
+                lists[reading_list.pk] = reading_list
+                if reading_list.is_status:
+                    changed |= self._status(book, reading_list.kind, added_at, read_on)
+                else:
+                    changed |= self._add(reading_list, book, added_at)
+            if data.get("rating") is not None or data.get("review"):
+                if data.get("rating") is None:
+                    notes.append(
+                        "review text without a star rating kept on the import, not imported"
+                    )
+                else:
+                    try:
+                        rating = clean_rating(data["rating"])
+                        text = clean_text(data.get("review", ""))
+                    except ValidationError as exc:
+                        notes.append(f"review not imported: {' '.join(exc.messages)}")
+                    else:
+                        before = self.reviews.get(book.pk)
+                        created_at = before[3] if before else added_at
+                        self.reviews[book.pk] = (book, rating, text, created_at)
+            self.changed[row.pk] = changed
+
+    def _status(self, book, status, added_at, read_on) -> bool:
+        """`services.status_set` on the planned state."""
+        from .models import ListItem
+        from .services import END
+
+        current = self.status_item.get(book.pk)
+        target = self.shelves.builtin[status]
+        if current is not None and current.status == status:
+            if read_on and current.read_on != read_on:
+                current.read_on = read_on
+                if current.pk:
+                    current.save(update_fields=["read_on"])
+                return True
+            return False
+        if current is not None:  # a move: the item keeps its id (ReadingStatusChanged)
+            self.on_list.pop((current.list_id, book.pk), None)
+            current.list, current.status, current.position = target, status, END
+            if read_on:
+                current.read_on = read_on
+            if current.pk:
+                current.save()
+            self.on_list[(target.pk, book.pk)] = current
+            return True
+        item = ListItem(
+            list=target,
+            book=book,
+            owner_id=self.user.pk,
+            status=status,
+            position=END,
+            added_at=added_at or self.now,
+            read_on=read_on,
+        )
+        self.new_items.append(item)
+        self.on_list[(target.pk, book.pk)] = item
+        self.status_item[book.pk] = item
+        return True
+
+    def _add(self, reading_list, book, added_at) -> bool:
+        """`services.list_add_book` (a list that is not a status list) on the planned state."""
+        from .models import ListItem
+        from .services import END
+
+        if (reading_list.pk, book.pk) in self.on_list:
+            return False
+        item = ListItem(
+            list=reading_list,
+            book=book,
+            owner_id=self.user.pk,
+            position=END,
+            added_at=added_at or self.now,
+        )
+        self.new_items.append(item)
+        self.on_list[(reading_list.pk, book.pk)] = item
+        return True
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def write(self) -> None:
+        from bookshare.eventbus import publish
+        from reactions.services import reviews_submit_many
+
+        from .events import BookAddedToList
+        from .models import ListItem
+        from .signals import item_payload
+
+        if self.new_items:
+            ListItem.objects.bulk_create(self.new_items)
+            for item in self.new_items:
+                item._loaded_status = item.status
+                publish(BookAddedToList(**item_payload(item)))
+        reviewed = reviews_submit_many(user=self.user, reviews=self.reviews.values())
+        for row in self.rows:
+            if row.outcome == ImportRow.Outcome.SKIPPED:
+                continue
+            changed = self.changed.get(row.pk, False) or reviewed.get(row.book_id, False)
+            row.outcome = ImportRow.Outcome.IMPORTED if changed else ImportRow.Outcome.UNCHANGED
+            row.reason = "; ".join(self.notes.get(row.pk, []))[:300]
+
+    def apply(self) -> None:
+        self.plan_books()
+        self.plan_items()
+        self.write()
+
+
+def _apply_rows_one_by_one(rows, job, user) -> None:
+    """The careful path: each row in a savepoint of its own, so an unexpected error costs
+    that row only. Used when the bulk path fails (e.g. a clash with a list item or book
+    made meanwhile by another request)."""
+    shelves = _Shelves(user)
+    known = _KnownBooks(rows)
+    for row in rows:
+        try:
+            with transaction.atomic():
+                _apply_row(row, shelves, user, known)
+        except Exception as exc:  # one bad row must not stop the import
+            if isinstance(exc, ValidationError):
+                reason = " ".join(exc.messages)
+            else:
+                logger.exception("import %s: row %s failed", job.pk, row.number)
+                reason = "This row could not be imported (an unexpected error was logged)."
+            # Lists and books made in the rolled-back savepoint are gone: read them again.
+            shelves = _Shelves(user)
+            known = _KnownBooks(rows)
+            _skip(row, reason)
+
+
+def _save_outcomes(rows: list[ImportRow], chunk: int = 500) -> None:
+    """The rows' outcome, reason and book in one UPDATE … FROM (VALUES …) per `chunk`
+    rows on PostgreSQL (a VALUES list's columns are named column1, column2, …): Django's
+    bulk_update builds a CASE per field and row, which cost more than the work."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":  # UPDATE … FROM needs SQLite 3.33+
+        ImportRow.objects.bulk_update(rows, ["outcome", "reason", "book", "book_created"])
+        return
+    table = connection.ops.quote_name(ImportRow._meta.db_table)
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(part))
+        params = []
+        for row in part:
+            params += [row.pk, row.outcome, row.reason, row.book_id, row.book_created]
+        sql = (
+            f"UPDATE {table} SET outcome = v.column2, reason = v.column3, "  # noqa: S608
+            "book_id = CAST(v.column4 AS bigint), book_created = v.column5 "
+            f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
 def run_batch(*, job_id: int, batch: int) -> bool:
     """Apply the next batch of the job's pending rows, inside the caller's transaction
-    (the consumer's delivery). Returns True when rows remain (a next batch is due)."""
+    (the consumer's delivery). Returns True when rows remain (a next batch is due).
+
+    The rows are applied in bulk (`_BulkBatch`, in one savepoint); if that fails for any
+    reason, the savepoint is rolled back and the batch is applied row by row."""
     from bookshare.eventbus import publish
 
     from .events import LibraryImportBatchDue, LibraryImportFinished
@@ -475,29 +759,25 @@ def run_batch(*, job_id: int, batch: int) -> bool:
     from .services import lock_member_statuses
 
     lock_member_statuses(user_id=user.pk)  # held to the end of this batch's transaction
-    shelves = _Shelves(user)
     rows = list(
         job.rows.filter(outcome=ImportRow.Outcome.PENDING).order_by("number")[: batch_size()]
     )
-    known = _KnownBooks(rows)
-    for row in rows:
-        try:
-            with transaction.atomic():
-                _apply_row(row, shelves, user, known)
-        except Exception as exc:  # one bad row must not stop the import
-            if isinstance(exc, ValidationError):
-                reason = " ".join(exc.messages)
-            else:
-                logger.exception("import %s: row %s failed", job.pk, row.number)
-                reason = "This row could not be imported (an unexpected error was logged)."
-            # Lists and books made in the rolled-back savepoint are gone: read them again.
-            shelves = _Shelves(user)
-            known = _KnownBooks(rows)
-            row.outcome = ImportRow.Outcome.SKIPPED
-            row.reason = reason[:300]
-            row.book = None
-            row.book_created = False
-    ImportRow.objects.bulk_update(rows, ["outcome", "reason", "book", "book_created"])
+    try:
+        with transaction.atomic():
+            _BulkBatch(
+                rows=rows, shelves=_Shelves(user), user=user, known=_KnownBooks(rows)
+            ).apply()
+    except Exception:
+        logger.warning(
+            "import %s: batch %s applied row by row (the bulk path failed)",
+            job.pk,
+            batch,
+            exc_info=True,
+        )
+        for row in rows:
+            row.outcome, row.reason, row.book, row.book_created = "pending", "", None, False
+        _apply_rows_one_by_one(rows, job, user)
+    _save_outcomes(rows)
     job.done_rows += len(rows)
     for row in rows:
         if row.outcome == ImportRow.Outcome.SKIPPED:

@@ -38,7 +38,11 @@ def list_items(*, reading_list: ReadingList) -> QuerySet[ListItem]:
         ListItem.objects.filter(list=reading_list)
         .select_related("book")
         .prefetch_related(
-            Prefetch("book__credits", queryset=BookAuthor.objects.select_related("author"))
+            Prefetch(
+                "book__credits",
+                # by position only: BookAuthor's default order joins the books to sort
+                queryset=BookAuthor.objects.select_related("author").order_by("position"),
+            )
         )
         .order_by("position", "id")
     )
@@ -52,8 +56,10 @@ def viewer_lists(*, user) -> list[ReadingList]:
 def memberships(*, user, book_ids) -> dict[int, set[int]]:
     """book id → ids of the member's lists it is on."""
     found: dict[int, set[int]] = {book_id: set() for book_id in book_ids}
-    rows = ListItem.objects.filter(owner_id=user.pk, book_id__in=list(found)).values_list(
-        "book_id", "list_id"
+    rows = (
+        ListItem.objects.filter(owner_id=user.pk, book_id__in=list(found))
+        .order_by()  # no join to the lists for ListItem's default order
+        .values_list("book_id", "list_id")
     )
     for book_id, list_id in rows:
         found[book_id].add(list_id)

@@ -11,7 +11,7 @@ from .events import BookAddedToList, BookRemovedFromList, ReadingStatusChanged
 from .models import ListItem
 
 
-def _item_payload(item: ListItem) -> dict:
+def item_payload(item: ListItem) -> dict:
     return {
         "item_id": item.pk,
         "list_id": item.list_id,
@@ -27,7 +27,7 @@ def listitem_saved(sender, instance: ListItem, created: bool, raw: bool = False,
     if raw:
         return
     if created:
-        publish(BookAddedToList(**_item_payload(instance)))
+        publish(BookAddedToList(**item_payload(instance)))
     elif instance.previous_status and instance.status != instance.previous_status:
         publish(
             ReadingStatusChanged(
@@ -44,7 +44,7 @@ def listitem_saved(sender, instance: ListItem, created: bool, raw: bool = False,
 
 @receiver(post_delete, sender=ListItem, dispatch_uid="lists.listitem_deleted")
 def listitem_deleted(sender, instance: ListItem, **kwargs):
-    publish(BookRemovedFromList(**_item_payload(instance)))
+    publish(BookRemovedFromList(**item_payload(instance)))
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="lists.user_builtin_lists")

@@ -13,6 +13,7 @@ from .ratings import book_rating_refresh
     ReviewRemoved,
     queue="suggestions",
     name="reactions.book_rating",
+    batch_size=50,
 )
 def book_rating(event, envelope: dict) -> None:
     """Keep the book's BookRating (count, average) equal to its reviews."""

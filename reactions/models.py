@@ -64,7 +64,11 @@ class Review(AtomicSaveMixin, models.Model):
                 name="review_rating_1_to_5",
             ),
         ]
-        indexes = [models.Index(fields=["book", "-created_at"], name="review_book_recent")]
+        indexes = [
+            models.Index(fields=["book", "-created_at"], name="review_book_recent"),
+            # The rating consumer counts and sums a book's ratings from this index alone.
+            models.Index(fields=["book", "rating"], name="review_book_rating"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} rates {self.book_id}: {self.rating}/5"

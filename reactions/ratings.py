@@ -30,7 +30,20 @@ _CLAIM_SQL = (
 )
 
 
-@transaction.atomic
+# After the claim holds the lock: recount the book's reviews (an index-only scan of
+# review_book_rating) and write the row only if the count or the sum changed. A new
+# statement, so under READ COMMITTED it sees every review committed before the lock was
+# granted. PostgreSQL's round() on numeric rounds half away from zero (= ROUND_HALF_UP).
+_RECOUNT_SQL_PG = (
+    "UPDATE {rating} AS r SET count = s.n, total = s.t, "
+    "average = CASE WHEN s.n > 0 THEN round(s.t::numeric / s.n, 2) END, updated_at = %s "
+    "FROM (SELECT count(*) AS n, coalesce(sum(rating), 0) AS t FROM {review} "
+    "WHERE book_id = %s) AS s "
+    "WHERE r.book_id = %s AND (r.count, r.total) IS DISTINCT FROM (s.n, s.t) "
+    "RETURNING r.count, r.total, r.average"
+)
+
+
 def book_rating_refresh(book_id: int) -> BookRating | None:
     """Recompute one book's count and average from its reviews. Returns None (and keeps no
     row) when the book no longer exists.
@@ -38,18 +51,39 @@ def book_rating_refresh(book_id: int) -> BookRating | None:
     Concurrent refreshes of one book are serialised by the lock on its BookRating row,
     and the reviews are counted *after* the lock is held (a new snapshot per statement
     under READ COMMITTED): the last refresh to run always sees every committed review.
-    Three statements (two when nothing changed).
+    On PostgreSQL two statements (claim and lock; recount and update if changed), joined
+    to the caller's transaction without a savepoint (the consumer's delivery); elsewhere
+    three, through the ORM.
     """
     from books.models import Book
 
     now = timezone.now()
-    sql = _CLAIM_SQL.format(rating=BookRating._meta.db_table, book=Book._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, book_id])
+    rating_table = connection.ops.quote_name(BookRating._meta.db_table)
+    claim_sql = _CLAIM_SQL.format(
+        rating=rating_table, book=connection.ops.quote_name(Book._meta.db_table)
+    )
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(claim_sql, [now, book_id])
         claimed = cursor.fetchone()
-    if claimed is None:
-        BookRating.objects.filter(book_id=book_id).delete()
-        return None
+        if claimed is None:
+            BookRating.objects.filter(book_id=book_id).delete()
+            return None
+        if connection.vendor == "postgresql":
+            review_table = connection.ops.quote_name(Review._meta.db_table)
+            cursor.execute(
+                _RECOUNT_SQL_PG.format(rating=rating_table, review=review_table),
+                [now, book_id, book_id],
+            )
+            updated = cursor.fetchone()
+            count, total, average = updated or claimed
+            rating = BookRating(book_id=book_id, count=count, total=total, average=average)
+            if updated is not None:
+                rating.updated_at = now
+            return rating
+    return _recount_orm(book_id, claimed, now)
+
+
+def _recount_orm(book_id: int, claimed, now) -> BookRating:
     agg = Review.objects.filter(book_id=book_id).aggregate(n=Count("id"), total=Sum("rating"))
     count, total = agg["n"] or 0, agg["total"] or 0
     average = _average(total, count)

@@ -18,6 +18,22 @@ def post_like_state(*, post, user) -> dict:
     return {"count": PostLike.objects.filter(post_id=post.pk).count(), "liked": False}
 
 
+def like_counts(*, post_ids) -> dict[int, int]:
+    """Likes per post for a page of cards: one grouped count over the (post, user) unique
+    index, so it is always the number of PostLike rows (right after any like or unlike).
+    Posts without likes are left out (0)."""
+    ids = {int(i) for i in post_ids if i is not None}
+    if not ids:
+        return {}
+    return dict(
+        PostLike.objects.filter(post_id__in=ids)
+        .order_by()
+        .values("post_id")
+        .annotate(n=Count("*"))
+        .values_list("post_id", "n")
+    )
+
+
 def book_rating(*, book) -> BookRating | None:
     return BookRating.objects.filter(book_id=book.pk).first()
 

@@ -134,3 +134,54 @@ def review_remove(*, review: Review) -> None:
     """Delete the review (ReviewRemoved). Removing one already gone does nothing."""
     if Review.objects.filter(pk=review.pk).exists():
         review.delete()
+
+
+def reviews_submit_many(*, user, reviews) -> dict[int, bool]:
+    """`review_submit` for many books of one member at once (the library import): one
+    query reads the member's reviews of these books, the new ones are inserted in one
+    statement, each publishing its ReviewSubmitted like a single save does; a changed
+    review is saved as usual (ReviewUpdated), an unchanged one is left alone.
+
+    `reviews` is a sequence of (book, rating, text, created_at), one per book, with the
+    rating and text already cleaned (`clean_rating`, `clean_text`). Runs inside the
+    caller's transaction (an IntegrityError there, e.g. a review made meanwhile, is the
+    caller's to handle). Returns {book id: changed}.
+    """
+    from bookshare.eventbus import publish
+
+    from .events import ReviewSubmitted
+
+    reviews = list(reviews)
+    if not reviews:
+        return {}
+    book_ids = [book.pk for book, *_ in reviews]
+    existing = {
+        r.book_id: r
+        for r in Review.objects.select_for_update().filter(user=user, book_id__in=book_ids)
+    }
+    changed: dict[int, bool] = {}
+    new: list[Review] = []
+    for book, rating, text, created_at in reviews:
+        review = existing.get(book.pk)
+        if review is not None:
+            changed[book.pk] = (review.rating, review.text) != (rating, text)
+            _apply(review, rating=rating, text=text)
+            continue
+        fields = {"user": user, "book": book, "rating": rating, "text": text}
+        if created_at is not None:
+            fields["created_at"] = created_at
+        new.append(Review(**fields))
+        changed[book.pk] = True
+    if new:
+        with transaction.atomic(savepoint=False):
+            Review.objects.bulk_create(new)
+            for review in new:
+                publish(
+                    ReviewSubmitted(
+                        review_id=review.pk,
+                        book_id=review.book_id,
+                        user_id=review.user_id,
+                        rating=review.rating,
+                    )
+                )
+    return changed

@@ -112,7 +112,9 @@ def index_posts(ids: Iterable[int]) -> tuple[int, int]:
     ids = {int(i) for i in ids}
     if not ids:
         return 0, 0
-    entries = [entry_for(post) for post in posts_for_indexing(ids)]
+    # By post id: two transactions indexing overlapping posts (a worker's batch, a
+    # reindex) lock the entries in the same order and cannot deadlock on them.
+    entries = sorted((entry_for(post) for post in posts_for_indexing(ids)), key=lambda e: e.post_id)
     if entries:
         SearchEntry.objects.bulk_create(
             entries,

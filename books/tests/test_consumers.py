@@ -13,8 +13,11 @@ from .factories import BookFactory, BookPostFactory, GenreFactory, UserFactory
 
 
 def run_all_deliveries():
+    # A batching consumer (books.index_post) runs waiting siblings with the first one,
+    # so their own runs find them finished ("skipped"); in the end every one is done.
     for delivery in Delivery.objects.exclude(status="done").order_by("id"):
-        assert run_delivery(delivery.pk) == "done"
+        assert run_delivery(delivery.pk) in ("done", "skipped")
+    assert not Delivery.objects.exclude(status="done").exists()
 
 
 @pytest.mark.django_db

@@ -166,3 +166,23 @@ def test_book_edited_keeps_the_match_key_in_step_and_republishes_only_when_asked
     assert StoredEvent.objects.filter(type="BookPostUpdated").count() == before
     book_edited(book=book, republish=True)
     assert StoredEvent.objects.filter(type="BookPostUpdated").count() == before + 1
+
+
+def test_books_create_many_makes_books_authors_and_credits_like_book_create():
+    from books.services import books_create_many
+    from bookshare.eventbus.models import StoredEvent
+
+    Author.objects.create(name="Known Author")
+    books = books_create_many(
+        specs=[
+            {"title": "  First   Book ", "authors": ["Known Author", "New One"], "isbn13": None},
+            {"title": "Second", "authors": ["new one"], "isbn13": "0306406152", "year": 1999},
+        ]
+    )
+    first, second = (Book.objects.get(pk=b.pk) for b in books)
+    assert first.title == "First Book" and first.author_names == "Known Author, New One"
+    assert first.match_key == book_match_key(title="First Book", first_author="Known Author")
+    assert (second.isbn13, second.year, second.author_names) == ("9780306406157", 1999, "New One")
+    assert Author.objects.count() == 2
+    requested = StoredEvent.objects.filter(type="BookDetailsRequested")
+    assert [e.data["book_id"] for e in requested] == [second.pk]  # only a book with an ISBN

@@ -105,6 +105,24 @@ def delete(key: str) -> None:
         _failed("delete", exc)
 
 
+def delete_many(keys) -> None:
+    keys = list(keys)
+    if not keys or is_down():
+        return
+    try:
+        _django_cache.delete_many(keys)
+    except Exception as exc:
+        _failed("delete_many", exc)
+
+
+def is_shared() -> bool:
+    """True when every process sees the same cache (Redis, files, a database): only then
+    may one process cache what another invalidates. A per-process (locmem) or dummy
+    cache is not."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
 def incr_window(key: str, *, timeout: int) -> int:
     """Add one to the counter `key` (created with `timeout`) and return the new count.
 

@@ -10,9 +10,10 @@ results costs two queries, not two per result.
 """
 
 from django import template
+from django.urls import reverse
 
 from .. import selectors
-from ..models import STATUS_KINDS
+from ..models import STATUS_KINDS, ListKind
 
 register = template.Library()
 
@@ -27,7 +28,12 @@ def _book_ids_on_page(context) -> set[int]:
     return ids
 
 
-def controls_context(request, *, book_id: int, title: str, next_url: str = "", context=None):
+def controls_context(
+    request, *, book_id: int, title: str, next_url: str = "", context=None, compact: bool = False
+):
+    """What `_book_controls.html` shows for one book. The buttons are decided here, not
+    in the template (a list page renders this once per item): the status lists, then
+    the others (compact: only Favourites and the lists the book is on)."""
     user = getattr(request, "user", None)
     base = {"book_id": book_id, "title": title, "next": next_url or request.get_full_path()}
     if user is None or not user.is_authenticated:
@@ -43,12 +49,19 @@ def controls_context(request, *, book_id: int, title: str, next_url: str = "", c
         wanted -= set(state["members"])
         state["members"].update(selectors.memberships(user=user, book_ids=wanted))
     on = state["members"].get(book_id, set())
-    lists = [{"list": rl, "on": rl.pk in on} for rl in state["lists"]]
-    status = next((e["list"] for e in lists if e["on"] and e["list"].kind in STATUS_KINDS), None)
+    status, status_buttons, other_buttons = None, [], []
+    for rl in state["lists"]:
+        is_on = rl.pk in on
+        if rl.kind in STATUS_KINDS:
+            status = rl if is_on and status is None else status
+            status_buttons.append({"pk": rl.pk, "name": rl.name, "on": is_on, "prefix": ""})
+        elif not compact or is_on or rl.kind == ListKind.FAVOURITES:
+            other_buttons.append({"pk": rl.pk, "name": rl.name, "on": is_on, "prefix": "+ "})
     base.update(
-        status_lists=[e for e in lists if e["list"].kind in STATUS_KINDS],
-        other_lists=[e for e in lists if e["list"].kind not in STATUS_KINDS],
+        action=reverse("lists:book_update", args=[book_id]),
+        buttons=status_buttons + other_buttons,
         status=status,
+        compact=compact,
     )
     return base
 
@@ -58,7 +71,9 @@ def book_lists(context, book, title: str = "", compact: bool = False):
     request = context.get("request")
     book_id = book if isinstance(book, int) else book.pk
     title = title or getattr(book, "title", "")
-    data = controls_context(request, book_id=book_id, title=str(title), context=context)
+    data = controls_context(
+        request, book_id=book_id, title=str(title), context=context, compact=compact
+    )
     data["compact"] = compact
     data["csrf_token"] = context.get("csrf_token")
     return data

@@ -343,3 +343,146 @@ def test_one_import_at_a_time_per_member():
     services.import_start(user=UserFactory(), filename="a.csv", content=content)
     run_all(job.pk)
     services.import_start(user=user, filename="a.csv", content=content)
+
+
+# -- Bulk batches -----------------------------------------------------------------------------
+
+
+def _bulk_file(n: int, *, writers: str = "New Writer", isbn: str = "9780306406157") -> bytes:
+    """n rows: half match known books by title + author, half create theirs (with an
+    ISBN on every fourth), all rated, every third on a shelf of its own."""
+    rows = []
+    for i in range(n):
+        if i % 2:
+            title, author = f"Known Title {(i // 2) % 6}", "Known Writer"
+        else:
+            title, author = f"New Title {i}", f"{writers} {i % 4}"
+        rows.append(
+            goodreads_row(
+                title=title,
+                author=author,
+                isbn13=isbn if i == 4 else "",
+                shelf=("to-read", "read", "currently-reading")[i % 3],
+                shelves="bulk-shelf" if i % 3 == 0 else "",
+                rating=i % 5 + 1,
+                book_id=i,
+            )
+        )
+    return to_csv(GOODREADS_HEADER, rows)
+
+
+def _batch_queries(user, content, django_capture) -> tuple[int, ImportJob]:
+    """Queries of one batch that are not event inserts (one per event by design)."""
+    job = services.import_start(user=user, filename="b.csv", content=content)
+    with django_capture() as ctx, transaction.atomic():
+        importer.run_batch(job_id=job.pk, batch=0)
+    sql = [q["sql"] for q in ctx.captured_queries]
+    return len([s for s in sql if "eventbus_" not in s]), job
+
+
+@pytest.mark.django_db
+def test_a_batch_is_applied_in_bulk_whatever_its_number_of_rows(caplog):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(6):
+        BookFactory(title=f"Known Title {i}", authors=["Known Writer"])
+
+    def capture():
+        return CaptureQueriesContext(connection)
+
+    small, _ = _batch_queries(UserFactory(), _bulk_file(6, writers="Few"), capture)
+    big, job = _batch_queries(
+        UserFactory(), _bulk_file(40, writers="Many", isbn="9780441172719"), capture
+    )
+    assert big == small
+    assert "row by row" not in caplog.text
+    job.refresh_from_db()
+    assert (job.imported, job.matched, job.created, job.skipped) == (40, 20, 20, 0)
+
+
+@pytest.mark.django_db
+def test_bulk_batches_publish_every_items_reviews_and_books_events():
+    from reactions.models import Review
+
+    user = UserFactory()
+    for i in range(6):
+        BookFactory(title=f"Known Title {i}", authors=["Known Writer"])
+    run_all(services.import_start(user=user, filename="b.csv", content=_bulk_file(12)).pk)
+    items = ListItem.objects.filter(owner=user)
+    added = StoredEvent.objects.filter(type="BookAddedToList", data__user_id=user.pk)
+    assert sorted(e.data["item_id"] for e in added) == sorted(items.values_list("pk", flat=True))
+    assert items.count() == 12 + 4  # a status each, and four on bulk-shelf
+    reviews = Review.objects.filter(user=user)
+    submitted = StoredEvent.objects.filter(type="ReviewSubmitted", data__user_id=user.pk)
+    assert sorted(e.data["review_id"] for e in submitted) == sorted(
+        reviews.values_list("pk", flat=True)
+    )
+    assert reviews.count() == 12 and reviews.get(book__title="New Title 4").rating == 5
+    created = Book.objects.get(isbn13="9780306406157")
+    assert created.title == "New Title 4" and created.author_names == "New Writer 0"
+    assert StoredEvent.objects.filter(
+        type="BookDetailsRequested", data__book_id=created.pk
+    ).exists()
+    assert StoredEvent.objects.filter(type="BookDetailsRequested").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_later_export_moves_items_and_updates_reviews_in_a_bulk_batch():
+    from reactions.models import Review
+
+    user = UserFactory()
+    first = [
+        goodreads_row(title="Mover", author="M. Writer", shelf="to-read", rating=2, book_id=1),
+        goodreads_row(title="Stayer", author="S. Writer", shelf="read", rating=4, book_id=2),
+    ]
+    second = [
+        goodreads_row(title="Mover", author="M. Writer", shelf="read", rating=5, book_id=1),
+        goodreads_row(title="Stayer", author="S. Writer", shelf="read", rating=4, book_id=2),
+        goodreads_row(title="Fresh", author="F. Writer", shelf="to-read", book_id=3),
+    ]
+    run_all(
+        services.import_start(
+            user=user, filename="1.csv", content=to_csv(GOODREADS_HEADER, first)
+        ).pk
+    )
+    mover = ListItem.objects.get(owner=user, book__title="Mover")
+    job = services.import_start(
+        user=user, filename="2.csv", content=to_csv(GOODREADS_HEADER, second)
+    )
+    run_all(job.pk)
+    job.refresh_from_db()
+    assert (job.imported, job.unchanged) == (2, 1)
+    moved = ListItem.objects.get(owner=user, book__title="Mover")
+    assert moved.pk == mover.pk and moved.status == "read"
+    changes = StoredEvent.objects.filter(type="ReadingStatusChanged", data__item_id=mover.pk)
+    assert [(e.data["previous_status"], e.data["status"]) for e in changes] == [
+        ("want_to_read", "read")
+    ]
+    assert Review.objects.get(user=user, book__title="Mover").rating == 5
+    updated = StoredEvent.objects.filter(type="ReviewUpdated", data__user_id=user.pk)
+    assert [(e.data["previous_rating"], e.data["rating"]) for e in updated] == [(2, 5)]
+
+
+@pytest.mark.django_db
+def test_when_the_bulk_path_fails_the_batch_is_applied_row_by_row(monkeypatch, caplog):
+    from django.db import IntegrityError
+
+    import books.services
+
+    def clash(**kwargs):
+        raise IntegrityError("a book made meanwhile")
+
+    user = UserFactory()
+    dune, other, left = known_books()
+    monkeypatch.setattr(books.services, "books_create_many", clash)
+    job = services.import_start(user=user, filename="lib.csv", content=library_file())
+    run_all(job.pk)
+    job.refresh_from_db()
+    assert "row by row" in caplog.text
+    assert (job.imported, job.unchanged, job.matched, job.created, job.skipped) == (5, 0, 3, 2, 1)
+    assert ListItem.objects.filter(owner=user, book=dune).exclude(status="").get().status == "read"
+    assert (
+        StoredEvent.objects.filter(type="BookAddedToList").count()
+        == ListItem.objects.filter(owner=user).count()
+    )

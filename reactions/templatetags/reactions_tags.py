@@ -1,5 +1,16 @@
+"""Likes and reviews on other apps' pages, one line each:
+
+    {% load reactions_tags %}{% like_button post %}     the post page: count and button
+    {% post_like_count post %}                          a post card (or a search hit)
+    {% book_reviews book %}                             the book page
+
+`post_like_count` loads the counts of every post on the page at its first use (the
+posts in `page_obj` and `similar`), so a page of cards costs one query, not one per card.
+"""
+
 from django import template
 from django.conf import settings
+from django.utils.html import format_html
 
 from books.views import paginate
 
@@ -20,6 +31,45 @@ def like_button(context, post):
         "csrf_token": context.get("csrf_token"),
         **selectors.post_like_state(post=post, user=user),
     }
+
+
+# Context variables that hold a page's post cards (BookPost or search entries: both have
+# the post's id as their pk).
+CARD_COLLECTIONS = ("page_obj", "similar")
+
+
+def _post_ids_on_page(context) -> set[int]:
+    from books.models import BookPost, SearchEntry
+
+    ids: set[int] = set()
+    for name in CARD_COLLECTIONS:
+        collection = context.get(name)
+        items = getattr(collection, "object_list", collection)
+        if not isinstance(items, list | tuple):  # never run a query: only what was read
+            items = getattr(items, "_result_cache", None) or ()
+        ids.update(o.pk for o in items if isinstance(o, BookPost | SearchEntry))
+    return ids
+
+
+def like_count_for(context, post) -> int:
+    request = context.get("request")
+    counts = getattr(request, "_reactions_like_counts", None)
+    if counts is None:
+        counts = {}
+        if request is not None:
+            request._reactions_like_counts = counts
+    if post.pk not in counts:
+        wanted = (_post_ids_on_page(context) | {post.pk}) - set(counts)
+        found = selectors.like_counts(post_ids=wanted)
+        counts.update({pk: found.get(pk, 0) for pk in wanted})
+    return counts[post.pk]
+
+
+@register.simple_tag(takes_context=True)
+def post_like_count(context, post):
+    """`<span class="like-count">3 likes</span>` for a post card or search hit."""
+    n = like_count_for(context, post)
+    return format_html('<span class="like-count">{} like{}</span>', n, "" if n == 1 else "s")
 
 
 @register.inclusion_tag("reactions/_book_reviews.html", takes_context=True)

@@ -69,9 +69,11 @@ def test_replaying_every_review_event_shuffled_and_twice_gives_the_true_average(
 
 
 @pytest.mark.django_db
-def test_running_the_deliveries_in_reverse_order_gives_the_true_average():
+def test_running_the_deliveries_in_reverse_order_gives_the_true_average(settings):
     from bookshare.eventbus.delivery import run_delivery
 
+    # One at a time, newest first: a batch would take the waiting ones oldest first.
+    settings.EVENTBUS_BATCHING = False
     book = BookFactory()
     a, b = UserFactory(), UserFactory()
     services.review_submit(user=a, book=book, rating=5)
@@ -198,3 +200,28 @@ def test_postgresql_a_second_refresh_waits_for_the_first_and_counts_after_it():
     t2.join(30)
     assert errors == []
     assert stored(book) == truth(book) == (2, Decimal("3.00"))
+
+
+@pytest.mark.django_db
+def test_a_refresh_rounds_half_up_and_writes_only_when_something_changed(
+    django_assert_max_num_queries,
+):
+    from django.db import connection, transaction
+
+    book = BookFactory()
+    for rating in [1] * 7 + [2]:  # 9 / 8 = 1.125
+        ReviewFactory(book=book, rating=rating)
+    with transaction.atomic():
+        rating = book_rating_refresh(book.pk)
+    assert (rating.count, rating.total, rating.average) == (8, 9, Decimal("1.13"))
+    assert stored(book) == (8, Decimal("1.13"))
+    # In the delivery's transaction: claim, then recount-and-update (PostgreSQL), no
+    # savepoint; unchanged, nothing is written.
+    statements = 2 if connection.vendor == "postgresql" else 3
+    with transaction.atomic(), django_assert_max_num_queries(statements):
+        again = book_rating_refresh(book.pk)
+    assert (again.count, again.average) == (8, Decimal("1.13"))
+    Review.objects.filter(book=book).delete()
+    with transaction.atomic(), django_assert_max_num_queries(statements):
+        book_rating_refresh(book.pk)
+    assert stored(book) == (0, None)

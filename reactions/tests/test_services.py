@@ -82,3 +82,27 @@ def test_removing_a_review_twice_is_harmless():
     services.review_remove(review=review)
     services.review_remove(review=review)
     assert not Review.objects.exists()
+
+
+def test_reviews_submit_many_creates_updates_and_leaves_alone_with_the_usual_events():
+    from bookshare.eventbus.models import StoredEvent
+
+    user = UserFactory()
+    kept, changed, new = BookFactory(), BookFactory(), BookFactory()
+    ReviewFactory(user=user, book=kept, rating=4, text="Same.")
+    ReviewFactory(user=user, book=changed, rating=2, text="")
+    before = set(StoredEvent.objects.values_list("pk", flat=True))
+    when = datetime(2020, 5, 1, tzinfo=UTC)
+    result = services.reviews_submit_many(
+        user=user,
+        reviews=[(kept, 4, "Same.", None), (changed, 5, "Better", None), (new, 3, "", when)],
+    )
+    assert result == {kept.pk: False, changed.pk: True, new.pk: True}
+    made = Review.objects.get(user=user, book=new)
+    assert (made.rating, made.created_at) == (3, when)
+    assert Review.objects.get(user=user, book=changed).rating == 5
+    events = StoredEvent.objects.exclude(pk__in=before)
+    assert sorted((e.type, e.data["book_id"]) for e in events) == sorted(
+        [("ReviewUpdated", changed.pk), ("ReviewSubmitted", new.pk)]
+    )
+    assert events.get(type="ReviewSubmitted").data["review_id"] == made.pk

@@ -311,3 +311,90 @@ def test_post_page_queries_do_not_grow_with_likes(client):
     assert count_queries(client, few.get_absolute_url()) == count_queries(
         client, many.get_absolute_url()
     )
+
+
+# -- like counts on post cards ----------------------------------------------------------
+
+
+def _card_pages(post):
+    from books.search import index_posts
+
+    index_posts([post.pk])
+    return {
+        "home": reverse("home"),
+        "genre": post.book.genres.first().get_absolute_url(),
+        "profile": reverse("accounts:profile", args=[post.owner.username]),
+        "search": reverse("books:search") + "?q=lighthouse",
+    }
+
+
+@pytest.fixture
+def carded_post():
+    from books.tests.factories import GenreFactory
+
+    genre = GenreFactory(name="Sea", slug="sea")
+    return BookPostFactory(book=BookFactory(title="The Lighthouse Keeper", genres=[genre]))
+
+
+def _card_text(client, url, word="Lighthouse"):
+    """The one post card (home, genre, profile) or search result naming `word`."""
+    body = client.get(url).content.decode()
+    cards = [c for c in body.split('post-card">')[1:] if word in c]
+    assert len(cards) == 1, url
+    return cards[0].split("</article>")[0].split("</li>")[0]
+
+
+def test_post_cards_show_the_like_count_after_likes_and_unlikes(client, member, carded_post):
+    cache.clear()
+    pages = _card_pages(carded_post)
+    for name, url in pages.items():
+        assert "0 likes" in _card_text(client, url), name
+    PostLikeFactory.create_batch(2, post=carded_post)
+    client.post(like_url(carded_post))
+    for name, url in pages.items():
+        assert "3 likes" in _card_text(client, url), name
+    client.post(unlike_url(carded_post))
+    PostLike.objects.filter(post=carded_post).first().delete()
+    for name, url in pages.items():
+        card = _card_text(client, url)
+        assert "1 like<" in card and "likes" not in card, name
+
+
+def test_card_pages_count_likes_in_one_query_whatever_the_number_of_cards(client, settings):
+    from books.search import index_posts
+    from books.tests.factories import GenreFactory
+
+    genre = GenreFactory(name="Sea", slug="sea")
+    owner = UserFactory(username="sharer")
+    posts = [
+        BookPostFactory(owner=owner, book=BookFactory(title=f"Harbour {i}", genres=[genre]))
+        for i in range(12)
+    ]
+    for i, post in enumerate(posts):
+        PostLikeFactory.create_batch(i % 3 + 1, post=post)
+    index_posts([p.pk for p in posts])
+    urls = [
+        reverse("home"),
+        genre.get_absolute_url(),
+        reverse("accounts:profile", args=["sharer"]),
+        reverse("books:search") + "?q=harbour",
+    ]
+    for url in urls:
+        settings.BOOKS_PAGE_SIZE = 3
+        cache.clear()
+        small = count_queries(client, url)
+        settings.BOOKS_PAGE_SIZE = 12
+        cache.clear()
+        assert count_queries(client, url) == small, url
+    like_counts = [
+        q["sql"] for q in _captured(client, reverse("home")) if "reactions_postlike" in q["sql"]
+    ]
+    assert len(like_counts) == 1
+    body = client.get(reverse("home")).content.decode()
+    assert body.count("like-count") == 12 and "3 likes" in body and "1 like<" in body
+
+
+def _captured(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return ctx.captured_queries

@@ -112,6 +112,7 @@ ACCESS: dict[str, Access] = {
     "books:post_remove": owner(_post),
     "books:book_detail": public(kwargs=_book),
     "books:genre": public(kwargs=_genre),
+    "catalogue:book_lists": public(kwargs=_book),
     "reactions:post_like": verified(kwargs=_post),
     "reactions:post_unlike": verified(kwargs=_post),
     "reactions:review_edit": verified(kwargs=_book),
