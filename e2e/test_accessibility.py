@@ -32,6 +32,8 @@ def public_pages(shelf) -> dict[str, str]:
         "search nothing": "/search/?q=zzzzqqq",
         "genre": shelf.genre_url,
         "book": shelf.book_url,
+        "book's public lists": f"{shelf.book_url.rstrip('/')}/lists/",
+        "trending": "/trending/",
         "post": shelf.post_url,
         "profile": f"/u/{shelf.member}/",
         "sign in": "/accounts/login/",
@@ -47,7 +49,15 @@ def public_pages(shelf) -> dict[str, str]:
 
 
 def member_pages() -> dict[str, str]:
-    return {"share a book": "/posts/new/", "event bus (staff)": "/ops/events/"}
+    return {
+        "share a book": "/posts/new/",
+        "my lists": "/lists/",
+        "library import": "/lists/import/",
+        "notifications": "/notifications/",
+        "notification settings": "/notifications/settings/",
+        "for you": "/for-you/",
+        "event bus (staff)": "/ops/events/",
+    }
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["desktop", "390px"])
