@@ -48,6 +48,38 @@ def settled_bus(bus_worker):
     settle()
 
 
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])
+    ):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _bus_quiet_before_truncate(request):
+    """Every transactional test, not only those that asked for `settled_bus`: whatever
+    it committed was published to the broker, and the session worker (alive once any
+    flow test started it) takes those messages. Its writes must be over before the
+    test's tables are truncated, or the TRUNCATE deadlocks with them (CI saw it on a
+    rating test that never asked for a worker). Set up after the database fixture, so
+    this runs first at teardown; free when no worker is running."""
+    if not _is_transactional(request):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    yield
+    from bookshare.testing.worker import Worker, settle
+
+    served = Worker.served_queues()
+    if served:
+        # Only deliveries a running worker can take, and only while they move: one left
+        # queued on purpose (its worker stopped, its send recorded rather than made)
+        # would otherwise hold the teardown for the whole timeout.
+        settle(only_queues=served, idle_after=1.0, timeout=30, strict=False)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_broker_cooldown():
     """A broker failure noted by one test must not make the next skip the broker."""
