@@ -9,9 +9,10 @@ generates members with planted taste clusters (COPY, with progress lines), and m
 
   * per-event consumer time (discovery.record, in a transaction as the worker runs it,
     commit included) for a list add, a like and a review: p50 / p95;
-  * the refresh job those events ask for (taste.refresh_pending, one member's list
-    recomputed), timed SEPARATELY: it is its own task, coalesced per member, not part of
-    any event's consumer;
+  * the member job those events ask for (taste.refresh_pending: the member's basket and
+    pairs brought in line, and their list recomputed if a seed changed), timed
+    SEPARATELY: it is its own task, coalesced per member, not part of any event's
+    consumer;
   * page latency (Django test client, in process) of /for-you/, /trending/ and a genre
     page: p50 / p95;
   * quality: of each member's favourites, 10% are held out as the test split and another

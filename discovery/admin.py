@@ -103,5 +103,6 @@ class GenreMemberAdmin(ReadOnlyAdmin):
 
 @admin.register(models.PendingRefresh)
 class PendingRefreshAdmin(ReadOnlyAdmin):
-    list_display = ("user_id", "due_at")
+    list_display = ("user_id", "due_at", "recompute")
+    list_filter = ("recompute",)
     ordering = ("due_at",)

@@ -225,12 +225,17 @@ class GenreMember(models.Model):
 
 
 class PendingRefresh(models.Model):
-    """A member whose stored recommendations are out of date: their own events changed a
-    seed. One row per member however many events arrive; the refresh job
-    (`discovery.refresh_member`) takes the row and recomputes once (taste.mark_dirty)."""
+    """A member whose read models are out of date: their own events changed their
+    public taste (their basket, so the pairs) and perhaps a seed of their
+    recommendations. One row per member however many events arrive; the job
+    (`discovery.refresh_member`) takes the row and does the work once (taste.mark_dirty,
+    taste.refresh_pending)."""
 
     user_id = models.BigIntegerField(primary_key=True)
     due_at = models.DateTimeField(help_text="when the job sent for it should run")
+    recompute = models.BooleanField(
+        default=True, help_text="a seed changed: recompute the list (else the basket only)"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["due_at"], name="pendingrefresh_due")]

@@ -21,7 +21,9 @@ def increment(model, key_fields: Sequence[str], value_field: str, rows: Sequence
     merged: dict[tuple, float] = {}
     for row in rows:
         merged[tuple(row[:-1])] = merged.get(tuple(row[:-1]), 0) + row[-1]
-    items = list(merged.items())
+    # In key order: two transactions adding to overlapping rows lock them in the same
+    # order, so they wait for each other instead of deadlocking.
+    items = sorted(merged.items())
     with connection.cursor() as cursor:
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]

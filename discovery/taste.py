@@ -1,14 +1,16 @@
 """What members like, as item-to-item co-occurrence, and each member's stored
 recommendations. Every function does bounded work: a member's basket holds at most
-DISCOVERY_MEMBER_CAP books, so one event touches at most 2 × (cap − 1) pair rows twice
-(evicting the oldest, adding the new), and a member's refresh reads at most
-DISCOVERY_SEEDS × DISCOVERY_NEIGHBOURS pair rows.
+DISCOVERY_MEMBER_CAP books, so bringing it in line touches at most 2 × cap × (cap − 1)
+pair rows, and a member's refresh reads at most DISCOVERY_SEEDS × DISCOVERY_NEIGHBOURS
+pair rows.
 
-The two are separate jobs: an event applies its fact (signal, trending, basket and pairs)
-and, when a seed of the member came or went, only marks the member dirty
-(`mark_dirty`: one row per member, one job sent). The job (`refresh_pending`, task
-`discovery.refresh_member`) recomputes their list once, a couple of seconds later, for
-however many events arrived meanwhile.
+The two halves are separate jobs. An event applies its fact (the signal and trending, a
+constant handful of statements) and, when the book's place in the member's taste may
+have changed, only marks the member dirty (`mark_dirty`: one row per member, one job
+sent). The job (`refresh_pending`, task `discovery.refresh_member`) runs a couple of
+seconds later, once for however many events arrived meanwhile: it brings the member's
+basket and the pairs in line with their signals (`basket_reconcile`) and, if a seed came
+or went, recomputes their list.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import F, Q, Window
+from django.db.models import F, Min, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -77,13 +79,15 @@ def record(
     public: bool = True,
     rating: int | None = None,
 ) -> bool:
-    """Apply one fact to the Signal log, trending and the member's basket.
+    """Apply one fact to the Signal log and trending (one statement each).
 
     Idempotent and order-safe: an event older than the last one applied to the same key is
-    ignored; a repeat changes nothing. Then the member's stored recommendations follow:
-    marked for a refresh if a seed came or went (see `seed_weight`, `mark_dirty`), the one
-    row dropped now if the book became something they have. Returns whether anything
-    changed.
+    ignored; a repeat changes nothing. The rest follows in the member's coalesced job
+    (`mark_dirty`, `refresh_pending`): when the book's place in their public taste may have
+    changed, the job brings their basket and its pairs in line (`basket_reconcile`); when a
+    seed came or went (see `seed_weight`), it also recomputes their list. The one stored
+    recommendation of a book that became something they have is dropped now. Returns
+    whether anything changed.
     """
     member_lock(user_id)
     signal = Signal.objects.select_for_update().filter(key=key).first()
@@ -99,6 +103,7 @@ def record(
             return False
         signal = Signal(key=key, user_id=user_id, book_id=book_id, active=False, added_at=at)
     seed_before = seed_weight(signal) > 0
+    positive_before = _positive(signal)
     was_active = signal.active
     if was_active and signal.trend_weight and (not active or not public):
         trending.apply(
@@ -118,12 +123,11 @@ def record(
     signal.active = active
     signal.changed_at = at
     signal.save()
-    if signal.kind != K.POST:
-        # This signal alone may settle it; otherwise (a removal) another may keep the book.
-        positive = _positive(signal) or None
-        basket_sync(user_id=signal.user_id, book_id=signal.book_id, at=at, positive=positive)
-    if seed_before or seed_weight(signal) > 0:
-        mark_dirty(signal.user_id)
+    seed_changed = seed_before or seed_weight(signal) > 0
+    if seed_changed or _positive(signal) != positive_before:
+        # The member's job brings their basket (and so the pairs) in line with their
+        # signals, and recomputes their list if a seed came or went.
+        mark_dirty(signal.user_id, recompute=seed_changed)
     if signal.active and signal.kind in HAVE_KINDS | {K.POST}:
         Recommendation.objects.filter(user_id=signal.user_id, book_id=signal.book_id).delete()
     return True
@@ -168,74 +172,69 @@ def _positive(signal: Signal) -> bool:
     )
 
 
-def is_positive(*, user_id: int, book_id: int) -> bool:
-    return (
-        Signal.objects.filter(user_id=user_id, book_id=book_id, active=True, public=True)
-        .filter(Q(kind__in=POSITIVE_KINDS) | Q(kind=K.REVIEW, rating__gte=4))
-        .exists()
-    )
-
-
 # -- Baskets and pairs ------------------------------------------------------------------
 
 
-def _pair_rows(book_id: int, others: list[int], delta: int) -> list[tuple]:
-    return [r for o in others for r in ((book_id, o, delta), (o, book_id, delta))]
-
-
-def basket_sync(
-    *, user_id: int, book_id: int, at: dt.datetime, positive: bool | None = None
-) -> None:
-    """Bring (member, book) into or out of the member's basket to match their signals.
-    One query reads the basket (at most `cap` rows) and the book's own row together."""
-    if positive is None:
-        positive = is_positive(user_id=user_id, book_id=book_id)
-    rows = list(
-        MemberBook.objects.filter(user_id=user_id)
-        .filter(Q(in_basket=True) | Q(book_id=book_id))
-        .order_by("since", "id")
-        .values_list("id", "book_id", "in_basket")
+def positive_books(user_id: int) -> dict[int, dt.datetime]:
+    """The member's public positive books → their first positive signal's time."""
+    return dict(
+        Signal.objects.filter(user_id=user_id, active=True, public=True)
+        .filter(Q(kind__in=POSITIVE_KINDS) | Q(kind=K.REVIEW, rating__gte=4))
+        .values("book_id")
+        .annotate(since=Min("added_at"))
+        .order_by()
+        .values_list("book_id", "since")
     )
-    mine = next((r for r in rows if r[1] == book_id), None)
-    basket = [(pk, b) for pk, b, inside in rows if inside and b != book_id]
-    if positive and mine is None:
-        _basket_add(user_id=user_id, book_id=book_id, at=at, basket=basket)
-    elif not positive and mine is not None:
-        _basket_remove(row_id=mine[0], book_id=book_id, in_basket=mine[2], basket=basket)
 
 
-def _basket_add(
-    *, user_id: int, book_id: int, at: dt.datetime, basket: list[tuple[int, int]]
-) -> None:
-    """`basket`: the member's basket rows (id, book), oldest first."""
+def _ordered_pairs(books: set[int], touching: set[int]) -> list[tuple[int, int]]:
+    """Every ordered pair of distinct `books` with at least one end in `touching`."""
+    return [(a, b) for a in books for b in books if a != b and (a in touching or b in touching)]
+
+
+def basket_reconcile(user_id: int) -> bool:
+    """Bring the member's basket in line with their signals, as `discovery rebuild` would
+    build it: their DISCOVERY_MEMBER_CAP latest public positive books by (first positive
+    signal, book id). The pairs and book counts change by the difference between the old
+    basket and the new one, so however many events a job takes up, it touches at most
+    2 × cap × (cap − 1) pair rows, in one statement, locked in key order. Returns whether
+    anything changed. Runs under the member's advisory lock (refresh_pending)."""
+    wanted = positive_books(user_id)
     cap = conf.member_cap()
-    pair_rows: list[tuple] = []
-    stat_rows: list[tuple] = [(book_id, 1)]
-    evicted: list[int] = []
-    while len(basket) >= cap and basket:
-        # The member's oldest basket book makes room: recent taste counts.
-        oldest_id, oldest_book = basket.pop(0)
-        evicted.append(oldest_id)
-        pair_rows += _pair_rows(oldest_book, [b for _, b in basket], -1)
-        stat_rows.append((oldest_book, -1))
-    if evicted:
-        MemberBook.objects.filter(pk__in=evicted).update(in_basket=False)
-    MemberBook.objects.create(user_id=user_id, book_id=book_id, in_basket=cap > 0, since=at)
-    if cap > 0:
-        pair_rows += _pair_rows(book_id, [b for _, b in basket], 1)
-        increment(BookPair, ["book_id", "other_id"], "count", pair_rows)
-        increment(BookStat, ["book_id"], "members", stat_rows)
-
-
-def _basket_remove(
-    *, row_id: int, book_id: int, in_basket: bool, basket: list[tuple[int, int]]
-) -> None:
-    MemberBook.objects.filter(pk=row_id).delete()
-    if not in_basket:
-        return
-    others = [b for _, b in basket]
-    increment(BookPair, ["book_id", "other_id"], "count", _pair_rows(book_id, others, -1))
-    increment(BookStat, ["book_id"], "members", [(book_id, -1)])
+    latest = sorted(wanted.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
+    new_basket = {b for b, _ in latest[:cap]} if cap > 0 else set()
+    have = {
+        book_id: (pk, inside)
+        for pk, book_id, inside in MemberBook.objects.filter(user_id=user_id).values_list(
+            "pk", "book_id", "in_basket"
+        )
+    }
+    old_basket = {b for b, (_, inside) in have.items() if inside}
+    gone = [pk for b, (pk, _) in have.items() if b not in wanted]
+    into = [have[b][0] for b in new_basket if b in have and not have[b][1]]
+    out_of = [have[b][0] for b in old_basket - new_basket if b in wanted]
+    fresh = [
+        MemberBook(user_id=user_id, book_id=b, since=since, in_basket=b in new_basket)
+        for b, since in wanted.items()
+        if b not in have
+    ]
+    if not (gone or into or out_of or fresh):
+        return False
+    if gone:
+        MemberBook.objects.filter(pk__in=gone).delete()
+    if into:
+        MemberBook.objects.filter(pk__in=into).update(in_basket=True)
+    if out_of:
+        MemberBook.objects.filter(pk__in=out_of).update(in_basket=False)
+    if fresh:
+        MemberBook.objects.bulk_create(fresh)
+    removed, added = old_basket - new_basket, new_basket - old_basket
+    pairs = [(a, b, -1) for a, b in _ordered_pairs(old_basket, removed)]
+    pairs += [(a, b, 1) for a, b in _ordered_pairs(new_basket, added)]
+    increment(BookPair, ["book_id", "other_id"], "count", pairs)
+    stats = [(b, -1) for b in removed] + [(b, 1) for b in added]
+    increment(BookStat, ["book_id"], "members", stats)
+    return True
 
 
 # -- Recommendations ----------------------------------------------------------------------
@@ -467,25 +466,29 @@ def refresh(user_id: int, *, now: dt.datetime | None = None) -> int:
 # -- The refresh job: one per member, however many events ---------------------------------
 
 
-def mark_dirty(user_id: int, *, now: dt.datetime | None = None) -> bool:
-    """Note that a member's recommendations need recomputing, and send the job that does
-    it once this transaction commits — unless one is pending already, which will see this
-    event's changes too. One statement (INSERT … ON CONFLICT DO NOTHING on the member's
-    row): N events in the window cost N inserts and send one job. Returns whether a job
-    was sent. Runs under the member's advisory lock (record / genre_membership), so it
-    cannot interleave with the job taking the row."""
+def mark_dirty(user_id: int, *, recompute: bool = True, now: dt.datetime | None = None) -> bool:
+    """Note that the member's job must run (their basket may have changed; with
+    `recompute`, a seed too, so their list must be recomputed), and send the job once
+    this transaction commits — unless one is pending already, which will see this event's
+    changes too. One statement (INSERT … ON CONFLICT DO NOTHING on the member's row), a
+    second only to raise `recompute` on a row that lacks it: N events in the window cost
+    N inserts and send one job. Returns whether a job was sent. Runs under the member's
+    advisory lock (record / genre_membership), so it cannot interleave with the job
+    taking the row."""
     due = (now or timezone.now()) + dt.timedelta(seconds=conf.refresh_delay_seconds())
     table = connection.ops.quote_name(PendingRefresh._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             # Identifier from model metadata, quoted; values are parameters.
-            f"INSERT INTO {table} (user_id, due_at) VALUES (%s, %s) "  # noqa: S608
+            f"INSERT INTO {table} (user_id, due_at, recompute) VALUES (%s, %s, %s) "  # noqa: S608
             "ON CONFLICT (user_id) DO NOTHING",
-            [user_id, due],
+            [user_id, due, recompute],
         )
         created = cursor.rowcount == 1
     if created:
         transaction.on_commit(lambda: send_refresh(user_id), robust=True)
+    elif recompute:
+        PendingRefresh.objects.filter(user_id=user_id, recompute=False).update(recompute=True)
     return created
 
 
@@ -508,16 +511,26 @@ def send_refresh(user_id: int) -> None:
 
 
 def refresh_pending(user_id: int) -> bool:
-    """The job: if the member is marked, take the mark and recompute their list, in one
+    """The job: if the member is marked, take the mark, bring their basket in line
+    (`basket_reconcile`) and, if a seed changed, recompute their list — in one
     transaction under their advisory lock (an event of theirs waits for it, then marks
     them again). A job whose mark was taken already (a repeat, the sweep) does nothing.
-    Returns whether it refreshed."""
+    Returns whether it ran."""
     with transaction.atomic():
         member_lock(user_id)
-        taken, _ = PendingRefresh.objects.filter(user_id=user_id).delete()
-        if not taken:
+        table = connection.ops.quote_name(PendingRefresh._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                # Identifier from model metadata, quoted; the value is a parameter.
+                f"DELETE FROM {table} WHERE user_id = %s RETURNING recompute",  # noqa: S608
+                [user_id],
+            )
+            row = cursor.fetchone()
+        if row is None:
             return False
-        refresh(user_id)
+        basket_reconcile(user_id)
+        if row[0]:
+            refresh(user_id)
     return True
 
 
@@ -561,5 +574,6 @@ def refresh_stalest(*, limit: int = 200, now: dt.datetime | None = None) -> int:
         with transaction.atomic():
             member_lock(user_id)
             PendingRefresh.objects.filter(user_id=user_id).delete()
+            basket_reconcile(user_id)
             refresh(user_id)
     return len(users)

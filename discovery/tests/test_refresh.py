@@ -96,8 +96,9 @@ def test_an_event_after_the_job_marks_the_member_again(django_capture_on_commit_
     assert PendingRefresh.objects.filter(user_id=me.pk).exists()
 
 
-def test_events_that_change_no_seed_send_no_job(sent, django_capture_on_commit_callbacks):
+def test_a_like_asks_only_for_the_basket(sent, refreshes, django_capture_on_commit_callbacks):
     from books.tests.factories import BookPostFactory
+    from discovery.models import MemberBook
     from reactions.events import PostLiked
 
     me, post = UserFactory(), BookPostFactory()
@@ -106,6 +107,37 @@ def test_events_that_change_no_seed_send_no_job(sent, django_capture_on_commit_c
             PostLiked(like_id=990, post_id=post.pk, book_id=post.book_id, user_id=me.pk,
                       post_owner_id=post.owner_id)
         )  # fmt: skip
+    assert sent == [me.pk]
+    assert list(PendingRefresh.objects.values_list("user_id", "recompute")) == [(me.pk, False)]
+    assert not MemberBook.objects.filter(user_id=me.pk).exists()  # not in the event
+    assert tasks.refresh_member(me.pk) is True
+    assert MemberBook.objects.filter(user_id=me.pk, book_id=post.book_id, in_basket=True).exists()
+    assert refreshes == []  # a like is not a seed: the list is not recomputed
+
+
+def test_a_seed_after_a_like_in_the_same_window_asks_for_the_list_too(sent, refreshes):
+    from books.tests.factories import BookPostFactory
+    from reactions.events import PostLiked
+
+    me, post = UserFactory(), BookPostFactory()
+    deliver(
+        PostLiked(like_id=991, post_id=post.pk, book_id=post.book_id, user_id=me.pk,
+                  post_owner_id=post.owner_id)
+    )  # fmt: skip
+    deliver(list_add(me, BookFactory(), 992), T0 + dt.timedelta(seconds=1))
+    assert list(PendingRefresh.objects.values_list("recompute", flat=True)) == [True]
+    run_refreshes()
+    assert refreshes == [me.pk]
+
+
+def test_events_that_change_neither_taste_nor_seeds_send_no_job(
+    sent, django_capture_on_commit_callbacks
+):
+    from reactions.events import ReviewSubmitted
+
+    me = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(ReviewSubmitted(review_id=993, book_id=BookFactory().pk, user_id=me.pk, rating=2))
     assert sent == [] and not PendingRefresh.objects.exists()
 
 
@@ -163,3 +195,65 @@ def test_genre_membership_marks_the_member_instead_of_refreshing(sent, refreshes
     assert refreshes == [] and PendingRefresh.objects.filter(user_id=me.pk).exists()
     run_refreshes()
     assert refreshes == [me.pk]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_jobs_leave_the_same_pairs_as_a_rebuild_whatever_the_events(seed, settings, sent):
+    """Baskets, pairs and book counts kept by the jobs, after adds, removals and likes in
+    any order with jobs run at random moments, equal what `discovery rebuild` builds from
+    the same signals (a basket book removed lets an older one back in, for instance)."""
+    import random
+
+    from books.tests.factories import BookPostFactory
+    from discovery import rebuild
+    from discovery.models import BookPair, BookStat, MemberBook
+    from lists.events import BookRemovedFromList
+    from reactions.events import PostLiked, PostUnliked
+
+    settings.DISCOVERY_MEMBER_CAP = 3
+    rng = random.Random(seed)
+    members = [UserFactory() for _ in range(4)]
+    posts = [BookPostFactory() for _ in range(7)]
+    books = [p.book for p in posts]
+    added: dict[tuple[int, int], int] = {}
+    at = T0
+    for n in range(80):
+        at += dt.timedelta(seconds=1)
+        me, i = rng.choice(members), rng.randrange(len(books))
+        book, post = books[i], posts[i]
+        action = rng.choice(["add", "add", "remove", "like", "unlike"])
+        if action == "add" and (me.pk, book.pk) not in added:
+            added[me.pk, book.pk] = 5000 + n
+            deliver(list_add(me, book, 5000 + n, kind=rng.choice(["read", "favourites"])), at)
+        elif action == "remove" and (me.pk, book.pk) in added:
+            item = added.pop((me.pk, book.pk))
+            deliver(
+                BookRemovedFromList(item_id=item, list_id=1, book_id=book.pk, user_id=me.pk,
+                                    list_kind="read", list_public=True),
+                at,
+            )  # fmt: skip
+        elif action in ("like", "unlike"):
+            event = PostLiked if action == "like" else PostUnliked
+            kwargs = {"like_id": 7000 + n} if action == "like" else {}
+            deliver(
+                event(post_id=post.pk, book_id=book.pk, user_id=me.pk,
+                      post_owner_id=post.owner_id, **kwargs),
+                at,
+            )  # fmt: skip
+        if rng.random() < 0.3:
+            run_refreshes()
+    run_refreshes()
+
+    def state():
+        return (
+            set(MemberBook.objects.filter(in_basket=True).values_list("user_id", "book_id")),
+            set(MemberBook.objects.values_list("user_id", "book_id")),
+            set(BookPair.objects.filter(count__gt=0).values_list("book_id", "other_id", "count")),
+            set(BookStat.objects.filter(members__gt=0).values_list("book_id", "members")),
+        )
+
+    kept = state()
+    assert kept[2], "the sequence should leave some pairs"
+    assert not BookPair.objects.filter(count__lt=0).exists()
+    rebuild.rebuild_baskets()
+    assert kept == state()
