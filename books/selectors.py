@@ -110,8 +110,10 @@ GENRE_COUNTS_SECONDS = 60
 
 def genre_post_counts() -> dict[int, int]:
     """Available posts per genre id. Counting means reading every post, so the result is
-    cached for a minute (home and no-results pages ask for it on every view). With the
-    cache down, counted from the database every time (bookshare/core/cache.py)."""
+    cached for a minute (home, genre and no-results pages ask for it on every view) and
+    forgotten when a post comes, goes or changes status (signals.py), so a member who
+    just shared a book sees it counted. With the cache down, counted from the database
+    every time (bookshare/core/cache.py)."""
     counts = cache.get(GENRE_COUNTS_CACHE_KEY)
     if counts is None:
         counts = dict(
@@ -121,6 +123,10 @@ def genre_post_counts() -> dict[int, int]:
         )
         cache.set(GENRE_COUNTS_CACHE_KEY, counts, GENRE_COUNTS_SECONDS)
     return counts
+
+
+def forget_genre_post_counts() -> None:
+    cache.delete(GENRE_COUNTS_CACHE_KEY)
 
 
 def genres_with_counts() -> list[Genre]:

@@ -72,7 +72,16 @@ def genre(request, slug: str):
     return render(
         request,
         "books/genre.html",
-        {"genre": genre, "page_obj": paginate(request, selectors.posts_for_genre(genre=genre))},
+        {
+            "genre": genre,
+            # The count the home page shows (cached, forgotten when posts change): no
+            # COUNT over every post of the genre per view.
+            "page_obj": paginate(
+                request,
+                selectors.posts_for_genre(genre=genre),
+                count=selectors.genre_post_counts().get(genre.pk, 0),
+            ),
+        },
     )
 
 

@@ -241,6 +241,32 @@ def test_home_lists_latest_available_posts_and_genre_counts(client, many_posts):
     assert 'Fantasy</a> <span class="muted">(24)</span>' in body
 
 
+def test_genre_page_counts_from_the_shared_genre_counts_kept_fresh_by_post_changes(
+    client, many_posts, django_capture_on_commit_callbacks
+):
+    from books.services import post_remove, post_update
+
+    genre = many_posts["genre"]
+    url = genre.get_absolute_url()
+    cache.clear()
+    assert "24 books on offer" in client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)  # warm: the counts come from the cache, no COUNT over posts
+    assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"] and "bookpost" in q["sql"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        shared = BookPostFactory(book=BookFactory(title="Just Shared", genres=[genre]))
+    body = client.get(url).content.decode()
+    assert "25 books on offer" in body and "Just Shared" in body
+    with django_capture_on_commit_callbacks(execute=True):
+        post_update(post=shared, status="gone")  # given away
+    assert "24 books on offer" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        post_remove(post=many_posts["post"])
+    assert "23 books on offer" in client.get(url).content.decode()
+    home = client.get(reverse("home")).content.decode()
+    assert 'Fantasy</a> <span class="muted">(23)</span>' in home
+
+
 def test_post_page_shows_the_stored_similar_posts(client, indexed):
     genre = GenreFactory(name="Fantasy", slug="fantasy")
     a = BookPostFactory(book=BookFactory(title="Ember Queen", genres=[genre]))
