@@ -3,6 +3,8 @@ page in a constant number of queries (select_related + prefetch of ordered autho
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from bookshare.core import cache
@@ -104,7 +106,7 @@ def similar_posts(*, post: BookPost) -> list[BookPost]:
     return [row.similar for row in rows]
 
 
-GENRE_COUNTS_CACHE_KEY = "books:genre-post-counts"
+GENRE_COUNTS_CACHE_KEY = "books:genre-post-counts:v2"
 GENRE_COUNTS_SECONDS = 60
 
 
@@ -114,15 +116,22 @@ def genre_post_counts() -> dict[int, int]:
     forgotten when a post comes, goes or changes status (signals.py), so a member who
     just shared a book sees it counted. With the cache down, counted from the database
     every time (bookshare/core/cache.py)."""
-    counts = cache.get(GENRE_COUNTS_CACHE_KEY)
-    if counts is None:
+    return genre_post_counts_and_generation()[0]
+
+
+def genre_post_counts_and_generation() -> tuple[dict[int, int], str]:
+    """The counts, and a token that changes whenever they are counted again (so after any
+    post change): the genre page keys its cached cards by it."""
+    entry = cache.get(GENRE_COUNTS_CACHE_KEY)
+    if not isinstance(entry, dict) or "counts" not in entry:
         counts = dict(
             Genre.objects.annotate(
                 n=Count("books__posts", filter=Q(books__posts__status=AVAILABLE))
             ).values_list("pk", "n")
         )
-        cache.set(GENRE_COUNTS_CACHE_KEY, counts, GENRE_COUNTS_SECONDS)
-    return counts
+        entry = {"counts": counts, "generation": uuid.uuid4().hex}
+        cache.set(GENRE_COUNTS_CACHE_KEY, entry, GENRE_COUNTS_SECONDS)
+    return entry["counts"], entry["generation"]
 
 
 def forget_genre_post_counts() -> None:

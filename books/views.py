@@ -6,9 +6,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import verified_required
+from bookshare.core import cache
 
 from . import search as search_index
 from . import selectors, services
@@ -67,21 +70,34 @@ def book_detail(request, pk: int):
     return render(request, "books/book_detail.html", {"book": book, "page_obj": page_obj})
 
 
+# How long a genre page's cards are served from the shared cache: a new, removed or
+# given-away post shows at once (the key changes with the genre counts); like counts on
+# the cards may lag this long.
+GENRE_CARDS_SECONDS = 10
+
+
 def genre(request, slug: str):
     genre = get_object_or_404(Genre, slug=slug)
+    counts, generation = selectors.genre_post_counts_and_generation()
+    # The count the home page shows (cached, forgotten when posts change): no COUNT over
+    # every post of the genre per view.
+    page_obj = paginate(
+        request, selectors.posts_for_genre(genre=genre), count=counts.get(genre.pk, 0)
+    )
+    # The cards are the same for everyone: rendered once per page and generation.
+    key = (
+        f"books:genre-cards:{genre.pk}:{generation}:{page_obj.number}:{page_obj.paginator.per_page}"
+    )
+    cards = cache.get(key)
+    if cards is None:
+        cards = render_to_string(
+            "books/_genre_cards.html", {"page_obj": page_obj, "request": request}
+        )
+        cache.set(key, cards, GENRE_CARDS_SECONDS)
     return render(
         request,
         "books/genre.html",
-        {
-            "genre": genre,
-            # The count the home page shows (cached, forgotten when posts change): no
-            # COUNT over every post of the genre per view.
-            "page_obj": paginate(
-                request,
-                selectors.posts_for_genre(genre=genre),
-                count=selectors.genre_post_counts().get(genre.pk, 0),
-            ),
-        },
+        {"genre": genre, "page_obj": page_obj, "cards": mark_safe(cards)},  # noqa: S308
     )
 
 

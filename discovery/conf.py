@@ -60,3 +60,8 @@ def refresh_delay_seconds() -> float:
     """How long a member's refresh waits after the first event that needs it: events in
     that window share one refresh."""
     return float(getattr(settings, "DISCOVERY_REFRESH_DELAY_SECONDS", 2.0))
+
+
+def genre_panel_seconds() -> float:
+    """How long a genre page's community columns are served from the shared cache."""
+    return float(getattr(settings, "DISCOVERY_GENRE_PANEL_SECONDS", 5))

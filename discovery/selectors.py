@@ -216,17 +216,21 @@ class Community:
     top_reviewers: list = field(default_factory=list)
 
 
-def community(*, genre: Genre, user=None, now: dt.datetime | None = None) -> Community:
-    """Six queries (five while top reviewers are cached): members (count and whether you
-    are one), who joined lately, recent reviews and top reviewers (each with the names it
-    shows), trending (two)."""
-    now = now or timezone.now()
-    User = get_user_model()
-    through = User.favourite_genres.through
+def genre_membership(*, genre: Genre, user=None) -> tuple[int, bool]:
+    """(members, whether `user` is one): one query."""
+    through = get_user_model().favourite_genres.through
     me = user.pk if user is not None and user.is_authenticated else None
     members = through.objects.filter(genre_id=genre.pk).aggregate(
         n=Count("pk"), mine=Count("pk", filter=Q(user_id=me))
     )
+    return members["n"], bool(members["mine"])
+
+
+def genre_columns(*, genre: Genre, now: dt.datetime | None = None) -> Community:
+    """What the genre's community panel shows to everyone alike (no membership): who
+    joined lately, recent reviews and top reviewers (each with the names it shows),
+    trending (two). Five queries, four while top reviewers are cached."""
+    now = now or timezone.now()
     new_members = list(
         GenreMember.objects.filter(genre=genre)
         .order_by("-joined_at", "-id")
@@ -245,8 +249,8 @@ def community(*, genre: Genre, user=None, now: dt.datetime | None = None) -> Com
     reviewers = top_reviewers(genre=genre, now=now)
     return Community(
         genre=genre,
-        member_count=members["n"],
-        is_member=bool(members["mine"]),
+        member_count=0,
+        is_member=False,
         trending=trending_books(genre=genre, limit=10, now=now),
         new_members=[{"username": m["user__username"]} for m in new_members],
         recent_reviews=[
@@ -256,3 +260,14 @@ def community(*, genre: Genre, user=None, now: dt.datetime | None = None) -> Com
         ],
         top_reviewers=[{"user": {"username": u}, "count": n} for u, n in reviewers if u],
     )
+
+
+def community(*, genre: Genre, user=None, now: dt.datetime | None = None) -> Community:
+    """The whole panel: `genre_membership` and `genre_columns`."""
+    c = genre_columns(genre=genre, now=now)
+    c.member_count, c.is_member = genre_membership(genre=genre, user=user)
+    return c
+
+
+def genre_columns_key(genre_id: int) -> str:
+    return f"discovery:genre-columns:{genre_id}"

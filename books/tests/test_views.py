@@ -241,7 +241,7 @@ def test_home_lists_latest_available_posts_and_genre_counts(client, many_posts):
     assert 'Fantasy</a> <span class="muted">(24)</span>' in body
 
 
-def test_genre_page_counts_from_the_shared_genre_counts_kept_fresh_by_post_changes(
+def test_genre_page_counts_and_cards_are_shared_and_kept_fresh_by_post_changes(
     client, many_posts, django_capture_on_commit_callbacks
 ):
     from books.services import post_remove, post_update
@@ -253,6 +253,9 @@ def test_genre_page_counts_from_the_shared_genre_counts_kept_fresh_by_post_chang
     with CaptureQueriesContext(connection) as ctx:
         client.get(url)  # warm: the counts come from the cache, no COUNT over posts
     assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"] and "bookpost" in q["sql"]]
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)  # the cards too come from the cache: no query of posts at all
+    assert not [q for q in ctx.captured_queries if "books_bookpost" in q["sql"]]
     with django_capture_on_commit_callbacks(execute=True):
         shared = BookPostFactory(book=BookFactory(title="Just Shared", genres=[genre]))
     body = client.get(url).content.decode()

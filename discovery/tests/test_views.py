@@ -217,3 +217,41 @@ def test_top_reviewers_are_counted_and_kept_for_a_minute(django_assert_num_queri
     c = selectors.community(genre=genre, user=busy, now=now)
     assert [(r["user"]["username"], r["count"]) for r in c.top_reviewers] == first
     assert {r["title"] for r in c.recent_reviews} == {b.title for b in books}
+
+
+def test_genre_page_columns_are_shared_for_a_few_seconds_and_membership_is_live(client, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bookshare.core import cache
+    from discovery import services
+
+    settings.DISCOVERY_GENRE_PANEL_SECONDS = 60
+    genre = GenreFactory(name="Sagas", slug="sagas")
+    book = BookFactory(title="Long Saga", genres=[genre])
+    review(UserFactory(username="rita"), book, 5)
+    me = UserFactory()
+    client.force_login(me)
+    first = client.get(genre.get_absolute_url()).content.decode()
+    assert "Long Saga" in first and "rita" in first and "0 members" in first
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get(genre.get_absolute_url()).content.decode()
+    signal_queries = [q for q in ctx.captured_queries if "discovery_signal" in q["sql"]]
+    assert signal_queries == []  # recent reviews, trending: from the shared cache
+    assert again.split("community-h")[1] == first.split("community-h")[1]
+    services.genre_join(user=me, genre=genre)
+    body = client.get(genre.get_absolute_url()).content.decode()
+    assert "1 member" in body and "Leave" in body  # read on every view
+    review(UserFactory(username="sam"), book, 4)
+    assert "sam" not in client.get(genre.get_absolute_url()).content.decode()  # not yet
+    cache.delete(f"discovery:genre-columns:{genre.pk}")  # as the interval running out does
+    assert "sam" in client.get(genre.get_absolute_url()).content.decode()
+
+
+def test_genre_page_columns_are_not_kept_when_the_interval_is_zero(client, settings):
+    settings.DISCOVERY_GENRE_PANEL_SECONDS = 0
+    genre = GenreFactory(name="Sagas", slug="sagas")
+    book = BookFactory(title="Long Saga", genres=[genre])
+    assert "rita" not in client.get(genre.get_absolute_url()).content.decode()
+    review(UserFactory(username="rita"), book, 5)
+    assert "rita" in client.get(genre.get_absolute_url()).content.decode()

@@ -17,6 +17,7 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.tests.smtp import SMTPServer
+from books.tests.factories import GenreFactory
 from bookshare.core import cache as safe_cache
 from bookshare.eventbus.operations import relay_once
 from bookshare.eventbus.publisher import reset_broker_cooldown
@@ -69,6 +70,8 @@ def test_with_redis_down_the_public_pages_and_account_forms_still_answer(one_red
         ("GET", "/", {}),
         ("GET", "/search/", {}),
         ("GET", "/search/", {"q": "zzzz-no-such-book"}),
+        ("GET", GenreFactory(slug="outage-genre").get_absolute_url(), {}),  # cached panels
+        ("GET", "/trending/", {}),
         ("GET", "/accounts/register/", {}),
         ("POST", "/accounts/login/", {"username": "nobody", "password": "wrong"}),
         ("POST", "/accounts/password/reset/", {"email": "someone@example.org"}),
