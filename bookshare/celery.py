@@ -36,4 +36,4 @@ def _flush_eventbus_sender(**kwargs) -> None:
     sends anything left after its lease)."""
     from bookshare.eventbus import sender
 
-    sender.flush(sender.EXIT_FLUSH_TIMEOUT)
+    sender.shutdown(sender.EXIT_FLUSH_TIMEOUT)

@@ -18,8 +18,13 @@ does, for the next relay round.
 The thread is created lazily and again in a forked child (Celery's prefork pool and
 gunicorn fork after import): a child starts with an empty buffer of its own; whatever
 the parent had buffered is the parent's to send. `flush(timeout)` waits until what was
-submitted so far has been sent; it runs at interpreter exit (atexit) and when a Celery
-pool process shuts down (bookshare/celery.py), bounded by EXIT_FLUSH_TIMEOUT.
+submitted so far has been sent; `shutdown(timeout)` flushes and ends the thread; it runs
+at interpreter exit (atexit) and when a Celery pool process shuts down
+(bookshare/celery.py), bounded by EXIT_FLUSH_TIMEOUT.
+
+The thread touches the database only to mark unsent rows `pending`, on its own Django
+connection: checked after each round as Django does between requests (broken or past
+CONN_MAX_AGE: closed), closed after IDLE_SECONDS without work and when the thread ends.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ Item = tuple[int, str, str]  # (delivery id, queue, consumer name)
 # round against a hung broker takes about EVENTBUS_BROKER_TIMEOUT (then the rows are
 # marked pending); past this bound the rest is left to the relay.
 EXIT_FLUSH_TIMEOUT = 5.0
+# The thread closes its database connection after this long without work.
+IDLE_SECONDS = 5.0
 
 
 def _default_send(items: list[Item]) -> None:
@@ -61,6 +68,7 @@ class _Sender:
         self.done = 0  # items whose round has ended (sent, or left for the relay)
         self.rounds = 0
         self.thread: threading.Thread | None = None
+        self.stopping = False
 
     def submit(self, items: Iterable[Item]) -> bool:
         """Buffer items for the thread. False if no thread can run (interpreter exit):
@@ -69,7 +77,7 @@ class _Sender:
         if not items:
             return True
         with self.lock:
-            if not self._ensure_thread():
+            if self.stopping or not self._ensure_thread():
                 return False
             self.waiting.extend(items)
             self.submitted += len(items)
@@ -89,26 +97,63 @@ class _Sender:
         return True
 
     def _loop(self) -> None:
-        while True:
-            with self.lock:
-                while not self.waiting:
-                    self.has_items.wait()
+        try:
+            while self._one_round():
+                pass
+        finally:
+            _close_db_connections()
+
+    def _one_round(self) -> bool:
+        """Wait for work, send it; False once stopped. Never raises for a failed round."""
+        with self.lock:
+            if not self.waiting and not self.stopping:
+                self.has_items.wait(IDLE_SECONDS)
+            if not self.waiting:
+                if self.stopping:
+                    return False
+                idle = True
+            else:
+                idle = False
                 batch, self.waiting = self.waiting, []
-            try:
-                self.send(batch)
-            except Exception:
-                # Never out of the loop: the rows are still queued and the relay sends
-                # them after their lease.
-                log.exception(
-                    "eventbus sender: a round of %d deliveries failed; left for the relay",
-                    len(batch),
-                )
-            finally:
-                _close_db_connections()
-                with self.lock:
-                    self.done += len(batch)
-                    self.rounds += 1
-                    self.progress.notify_all()
+        if idle:
+            # Quiet for a while: hold no database connection until work comes.
+            _close_db_connections()
+            with self.lock:
+                while not self.waiting and not self.stopping:
+                    self.has_items.wait()
+            return True
+        try:
+            self.send(batch)
+        except Exception:
+            # Never out of the loop: the rows are still queued and the relay sends them
+            # after their lease.
+            log.exception(
+                "eventbus sender: a round of %d deliveries failed; left for the relay",
+                len(batch),
+            )
+        finally:
+            # Django's rule between requests: drop a connection that broke or outlived
+            # CONN_MAX_AGE. One kept open is reused by the next round (rounds that mark
+            # rows pending come one after another while the broker is down).
+            _recycle_db_connections()
+            with self.lock:
+                self.done += len(batch)
+                self.rounds += 1
+                self.progress.notify_all()
+        return True
+
+    def stop(self, timeout: float) -> bool:
+        """Send what is buffered (at most `timeout` seconds), then end the thread, which
+        closes its database connections. True if it ended in time."""
+        flushed = self.flush(timeout)
+        with self.lock:
+            self.stopping = True
+            self.has_items.notify_all()
+            thread = self.thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            return flushed and not thread.is_alive()
+        return flushed
 
     def flush(self, timeout: float) -> bool:
         """Wait until everything submitted before this call has had its round. True if
@@ -130,9 +175,18 @@ class _Sender:
             return self.submitted - self.done
 
 
+def _recycle_db_connections() -> None:
+    from django.db import close_old_connections
+
+    try:
+        close_old_connections()
+    except Exception:
+        log.exception("eventbus sender: checking its database connections failed")
+
+
 def _close_db_connections() -> None:
     """The thread's own Django connections (it opens one only to mark unsent rows
-    pending): closed after every round, so an idle sender holds none."""
+    pending): closed when it has been idle for IDLE_SECONDS and when it stops."""
     from django.db import connections
 
     for conn in connections.all(initialized_only=True):
@@ -171,6 +225,21 @@ def flush(timeout: float = EXIT_FLUSH_TIMEOUT) -> bool:
     return sender.flush(timeout)
 
 
+def shutdown(timeout: float = EXIT_FLUSH_TIMEOUT) -> bool:
+    """Send what this process has buffered, end its sender thread (closing its database
+    connections) and forget it: the next submit starts a new one. True if all went in
+    time."""
+    global _sender
+    sender = _sender
+    if sender is None or sender.pid != os.getpid():
+        return True
+    done = sender.stop(timeout)
+    with _create_lock:
+        if _sender is sender:
+            _sender = None
+    return done
+
+
 def _forget_after_fork() -> None:
     """In a forked child: the parent's buffer, thread and locks are not ours (a lock
     held by the parent's thread at the fork would stay held here forever)."""
@@ -181,9 +250,9 @@ def _forget_after_fork() -> None:
 
 def _flush_at_exit() -> None:
     sender = _sender
-    if sender is None or sender.pid != os.getpid() or not sender.pending():
+    if sender is None or sender.pid != os.getpid():
         return
-    if not sender.flush(EXIT_FLUSH_TIMEOUT):
+    if not sender.stop(EXIT_FLUSH_TIMEOUT):
         log.warning(
             "eventbus sender: %d deliveries not sent at exit; the relay sends them after "
             "their lease",
