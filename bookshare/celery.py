@@ -27,3 +27,13 @@ def _recycle_old_db_connections(**kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@signals.worker_process_shutdown.connect(dispatch_uid="bookshare.celery.flush_eventbus_sender")
+def _flush_eventbus_sender(**kwargs) -> None:
+    """A prefork pool process leaves through os._exit, without atexit: send what its
+    consumers published that the background sender still holds (bounded; the relay
+    sends anything left after its lease)."""
+    from bookshare.eventbus import sender
+
+    sender.shutdown(sender.EXIT_FLUSH_TIMEOUT)

@@ -253,8 +253,10 @@ CELERY_TIMEZONE = TIME_ZONE
 # hard time limits in seconds (a task past the soft limit gets SoftTimeLimitExceeded,
 # past the hard one its process is replaced).
 EVENTBUS_QUEUES = {
-    # A person is waiting for a sign-up code or a reset link.
-    "email": {"soft_time_limit": 45, "time_limit": 60},
+    # A person is waiting for a sign-up code or a reset link. `urgent`: its deliveries
+    # are sent from the committing thread itself, never behind the background sender's
+    # bulk sends (EVENTBUS_SEND_IN_BACKGROUND).
+    "email": {"soft_time_limit": 45, "time_limit": 60, "urgent": True},
     # Notification emails and digests: never in front of (or behind) a sign-up code.
     "mail": {"soft_time_limit": 120, "time_limit": 150},
     # In-site notifications, wishlist alerts.
@@ -417,6 +419,12 @@ EVENTBUS_SINGLE_STATEMENT_CLAIM = env.bool("EVENTBUS_SINGLE_STATEMENT_CLAIM", de
 # largest batch_size a consumer may declare.
 EVENTBUS_BATCHING = env.bool("EVENTBUS_BATCHING", default=True)
 EVENTBUS_MAX_BATCH_SIZE = env.int("EVENTBUS_MAX_BATCH_SIZE", default=100)
+# After commit, hand the deliveries to a per-process background sender thread instead of
+# sending them in the committing thread; it sends whatever has accumulated each time it
+# wakes, a batching consumer's deliveries from many transactions in one message (group
+# commit, no fixed delay). Queues declared `urgent` are still sent by the committing
+# thread. false: every commit sends its own deliveries before returning.
+EVENTBUS_SEND_IN_BACKGROUND = env.bool("EVENTBUS_SEND_IN_BACKGROUND", default=True)
 
 # --- Notifications ------------------------------------------------------------------------
 # The daily digest email (see docs/notifications.md): once a day, on the `mail` queue.

@@ -32,6 +32,13 @@ STORAGES = {
 if "CACHE_URL" not in os.environ:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+if "EVENTBUS_SEND_IN_BACKGROUND" not in os.environ:
+    # Most tests look at what a commit sent right after it: they get the synchronous
+    # send. The background sender's own tests (and flow tests) turn it on with the
+    # `settings` fixture and their workers' environment;
+    # `EVENTBUS_SEND_IN_BACKGROUND=true make test` runs everything with it on.
+    EVENTBUS_SEND_IN_BACKGROUND = False
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so a worker process can open the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-bookshare.sqlite3")}

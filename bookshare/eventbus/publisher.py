@@ -26,9 +26,11 @@ log = logging.getLogger(__name__)
 def publish(event: Event, *, occurred_at=None) -> StoredEvent:
     """Record `event` and one delivery per subscribed consumer in the current transaction.
 
-    After the transaction commits, each delivery is sent to its consumer's queue. If the
-    broker is down or slow, the request goes on after about EVENTBUS_BROKER_TIMEOUT and
-    the relay sends the deliveries later. On rollback nothing is stored or sent.
+    After the transaction commits, each delivery is sent to its consumer's queue: by
+    this process's background sender (EVENTBUS_SEND_IN_BACKGROUND, see sender.py), or by
+    the committing thread itself. If the broker is down or slow, the request goes on
+    (after about EVENTBUS_BROKER_TIMEOUT when sending itself) and the relay sends the
+    deliveries later. On rollback nothing is stored or sent.
 
     It must run inside the transaction that writes the data the event describes
     (`transaction.atomic()`, a service decorated with it, or a model whose save is
@@ -102,16 +104,37 @@ def _send_after_commit(items: list[tuple[int, str, str]]) -> None:
     state = getattr(conn, "_eventbus_after_commit", None)
     if state is None or state[0] is not conn.run_on_commit or state[1] != sids:
         buffer: list[tuple[int, str, str]] = []
-        transaction.on_commit(lambda: _dispatch_grouped(buffer), robust=True)
+        transaction.on_commit(lambda: _after_commit(buffer), robust=True)
         state = (conn.run_on_commit, sids, buffer)
         conn._eventbus_after_commit = state
     state[2].extend(items)
 
 
+def _after_commit(buffer: list[tuple[int, str, str]]) -> None:
+    """Send one transaction's deliveries: now, or through this process's background
+    sender (EVENTBUS_SEND_IN_BACKGROUND), except those of queues declared `urgent`,
+    which this thread still sends itself, first: a sign-up code never waits behind a
+    bulk send in progress."""
+    if not settings.EVENTBUS_SEND_IN_BACKGROUND:
+        _dispatch_grouped(buffer)
+        return
+    from . import sender
+    from .registry import urgent_queues
+
+    urgent = urgent_queues()
+    now = [item for item in buffer if item[1] in urgent]
+    later = [item for item in buffer if item[1] not in urgent]
+    if now:
+        _dispatch_grouped(now)
+    if later and not sender.submit(later):
+        _dispatch_grouped(later)  # no thread can run (interpreter exit): send here
+
+
 def _dispatch_grouped(buffer: list[tuple[int, str, str]]) -> list[int]:
     """dispatch(), with a batching consumer's deliveries grouped into messages of at most
     its batch_size ids (PostgreSQL; elsewhere, and with EVENTBUS_BATCHING off, one
-    message per delivery)."""
+    message per delivery). The buffer may hold one transaction's deliveries (the
+    synchronous send) or many transactions' (the background sender's round)."""
     from .registry import get_consumer
 
     grouping = settings.EVENTBUS_BATCHING and connection.vendor == "postgresql"

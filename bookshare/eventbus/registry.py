@@ -28,6 +28,12 @@ def queue_options(queue: str) -> dict:
     return settings.EVENTBUS_QUEUES[queue]
 
 
+def urgent_queues() -> frozenset[str]:
+    """Queues declared `urgent` (a person is waiting): their deliveries are sent by the
+    committing thread even when the rest go through the background sender."""
+    return frozenset(q for q, options in settings.EVENTBUS_QUEUES.items() if options.get("urgent"))
+
+
 def worker_groups() -> dict[str, dict]:
     return settings.EVENTBUS_WORKERS
 

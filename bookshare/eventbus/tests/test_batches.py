@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bookshare.eventbus import publish, publisher
+from bookshare.eventbus import publish, publisher, sender
 from bookshare.eventbus.delivery import run_deliveries, run_delivery
 from bookshare.eventbus.models import Delivery
 from bookshare.eventbus.operations import relay_once
@@ -162,8 +162,10 @@ def test_batched_deliveries_sent_several_times_take_effect_once(isolated_broker)
 def test_a_lost_batch_is_sent_again_by_the_relay_and_delivered_once(isolated_broker, monkeypatch):
     url, env = isolated_broker
     # Published while sends go nowhere: the rows wait as if their messages were lost.
-    monkeypatch.setattr(publisher, "send_to_broker", lambda items, countdown=None: [])
+    # (_send_messages: single and grouped sends alike; the background sender may group.)
+    monkeypatch.setattr(publisher, "_send_messages", lambda messages, countdown=None: [])
     ids = batch(6)
+    assert sender.flush(30)  # the sends went nowhere (EVENTBUS_SEND_IN_BACKGROUND on)
     monkeypatch.undo()
     past = timezone.now() - timedelta(minutes=1)
     Delivery.objects.filter(pk__in=ids).update(status="queued", lease_until=past)
@@ -224,6 +226,7 @@ def test_one_transaction_publishing_many_sends_them_as_bounded_messages(messages
     with transaction.atomic():
         stored = [publish(Batched(key=f"b{i}")) for i in range(25)]
         publish(Pinged(key="single"))  # a consumer without batch_size: its own message
+    assert sender.flush(30)
     ids = [s.deliveries.get().pk for s in stored]
     batched = [m for m, _ in messages if len(m) > 1]
     assert batched == [ids[:10], ids[10:20], ids[20:]]
@@ -241,6 +244,7 @@ def test_deliveries_of_a_rolled_back_savepoint_are_not_sent(messages):
             publish(Batched(key="gone"))
             raise RuntimeError("inner write failed")
         kept.append(publish(Batched(key="k2")))
+    assert sender.flush(30)
     sent_ids = sorted(pk for ids, _ in messages for pk in ids)
     assert sent_ids == sorted(s.deliveries.get().pk for s in kept)
     assert Delivery.objects.count() == 3

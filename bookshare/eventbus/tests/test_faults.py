@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from bookshare.eventbus import sender
 from bookshare.eventbus.models import Delivery
 from bookshare.eventbus.operations import relay_once
 from bookshare.eventbus.stats import collect, queue_depths
@@ -127,6 +128,7 @@ def test_with_the_broker_down_the_save_commits_and_the_relay_delivers_after(faul
     nowhere = f"{scheme}://guest:guest@127.0.0.1:{free_port()}//"
     with use_broker(nowhere, {"connect_timeout": 1, "socket_connect_timeout": 1}):
         widget = Widget.objects.create(name="while the broker is down")
+        assert sender.flush(30)  # the send was tried (EVENTBUS_SEND_IN_BACKGROUND on)
         delivery = Delivery.objects.get(event__data__widget_id=widget.pk)
         assert delivery.status == "pending"  # saved; nothing lost
         reset_broker_cooldown()

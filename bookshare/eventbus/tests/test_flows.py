@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from bookshare.eventbus import operations
+from bookshare.eventbus import operations, sender
 from bookshare.eventbus.models import Delivery, StoredEvent
 from bookshare.eventbus.operations import relay_once, replay
 from bookshare.eventbus.publisher import send_to_broker
@@ -163,6 +163,7 @@ def test_with_redis_down_the_save_commits_and_the_relay_delivers_after(redis_ser
         started = time.monotonic()
         widget = Widget.objects.create(name="while redis is down")
         save_seconds = time.monotonic() - started
+        assert sender.flush(30)  # the send was tried (EVENTBUS_SEND_IN_BACKGROUND on)
         stored = StoredEvent.objects.get(data__widget_id=widget.pk)
         assert status_of(stored) == "pending"
         assert relay_once() == 0  # still down: nothing sent, nothing lost

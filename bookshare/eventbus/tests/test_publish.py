@@ -70,11 +70,16 @@ def test_commit_sends_each_delivery_to_the_broker(django_capture_on_commit_callb
 
 
 def test_a_failed_send_leaves_the_deliveries_due_for_the_relay(
-    django_capture_on_commit_callbacks, redis_server
+    django_capture_on_commit_callbacks, redis_server, settings
 ):
     from django.utils import timezone
 
     from bookshare.testing.worker import use_broker
+
+    # The committing thread's send: in this (non-transactional) test the rows exist only
+    # in the test's transaction, which the background sender's connection cannot see
+    # (test_sender.py covers its marking them pending).
+    settings.EVENTBUS_SEND_IN_BACKGROUND = False
 
     with use_broker(redis_server.url):
         redis_server.stop()

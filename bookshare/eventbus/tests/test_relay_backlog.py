@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.db.models import Sum
 
-from bookshare.eventbus import publish
+from bookshare.eventbus import publish, sender
 from bookshare.eventbus.models import Delivery
 from bookshare.eventbus.operations import relay_once
 from bookshare.eventbus.stats import queue_depths
@@ -27,6 +27,7 @@ def publish_many(n: int) -> None:
     with transaction.atomic():
         for i in range(n):
             publish(Nooped(n=i))
+    assert sender.flush(60)  # sent, when EVENTBUS_SEND_IN_BACKGROUND is on
 
 
 def resends() -> int:
