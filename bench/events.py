@@ -50,21 +50,20 @@ def bench_noop(n: int, worker_factory) -> float:
         return n / (time.perf_counter() - started)
 
 
-MODES = ("sync", "background", "linger")
-# The "linger" mode is an experiment, not a setting: the background sender waits this long
-# after each round before taking the next, so a round holds what arrived meanwhile (a
-# fixed latency window, which the shipped sender does not have). --linger-ms sets it.
-LINGER_MS = 10.0
+MODES = ("sync", "background", "nopause")
+# "background" runs the background sender as configured (EVENTBUS_SEND_PAUSE_MS, default
+# 5 ms of rest after each round); "nopause" the same sender with no rest, so each round
+# takes only what arrived while the previous one was being sent.
 
 
 class send_mode:  # noqa: N801 - used like a function
-    """EVENTBUS_SEND_IN_BACKGROUND on ("background", "linger") or off ("sync") in this
+    """EVENTBUS_SEND_IN_BACKGROUND on ("background", "nopause") or off ("sync") in this
     process, and a count of the messages sent meanwhile (publisher._send_messages calls,
     any thread). On leaving, what the background sender still holds is flushed."""
 
     def __init__(self, mode: str):
-        self.background = mode in ("background", "linger")
-        self.linger = LINGER_MS / 1000 if mode == "linger" else 0.0
+        self.background = mode in ("background", "nopause")
+        self.nopause = mode == "nopause"
         self.messages = 0
 
     def __enter__(self):
@@ -74,8 +73,14 @@ class send_mode:  # noqa: N801 - used like a function
 
         self.sender = sender.get_sender()
         self.start = (self.sender.rounds, self.sender.done)
-        self.saved = (settings.EVENTBUS_SEND_IN_BACKGROUND, publisher._send_messages)
+        self.saved = (
+            settings.EVENTBUS_SEND_IN_BACKGROUND,
+            settings.EVENTBUS_SEND_PAUSE_MS,
+            publisher._send_messages,
+        )
         settings.EVENTBUS_SEND_IN_BACKGROUND = self.background
+        if self.nopause:
+            settings.EVENTBUS_SEND_PAUSE_MS = 0.0
         real = publisher._send_messages
 
         def counted(messages, **kwargs):
@@ -83,14 +88,6 @@ class send_mode:  # noqa: N801 - used like a function
             return real(messages, **kwargs)
 
         publisher._send_messages = counted
-        self.saved_send = self.sender.send
-        if self.linger:
-
-            def lingering(items):
-                self.saved_send(items)
-                time.sleep(self.linger)  # what arrives meanwhile waits for the next round
-
-            self.sender.send = lingering
         return self
 
     def __exit__(self, *exc):
@@ -99,8 +96,11 @@ class send_mode:  # noqa: N801 - used like a function
         from bookshare.eventbus import publisher, sender
 
         sender.flush(30)
-        settings.EVENTBUS_SEND_IN_BACKGROUND, publisher._send_messages = self.saved
-        self.sender.send = self.saved_send
+        (
+            settings.EVENTBUS_SEND_IN_BACKGROUND,
+            settings.EVENTBUS_SEND_PAUSE_MS,
+            publisher._send_messages,
+        ) = self.saved
         self.rounds = self.sender.rounds - self.start[0]
         self.items = self.sender.done - self.start[1]
 
@@ -247,7 +247,6 @@ BACKLOG_KINDS = ("noop", "events", "batched")
 
 
 def main() -> None:
-    global LINGER_MS
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=3000, help="tasks/events per throughput run")
     parser.add_argument("--saves", type=int, default=1000, help="saves per overhead sample")
@@ -255,15 +254,13 @@ def main() -> None:
         "--modes",
         default="sync,background",
         help="send modes for (b), (c) and (d), comma-separated: sync (the committing "
-        "thread sends), background (EVENTBUS_SEND_IN_BACKGROUND), linger (experiment: "
-        "background with a fixed wait after each round; (b) batched only)",
+        "thread sends), background (EVENTBUS_SEND_IN_BACKGROUND with its configured "
+        "EVENTBUS_SEND_PAUSE_MS), nopause (the same with no rest between rounds)",
     )
-    parser.add_argument("--linger-ms", type=float, default=10.0)
     parser.add_argument("--skip-backlog", action="store_true", help="leave out (e)")
     args = parser.parse_args()
     modes = [m for m in args.modes.split(",") if m]
     assert set(modes) <= set(MODES), f"modes: {MODES}"
-    LINGER_MS = args.linger_ms
 
     setup_django(db_name="bookshare_bench_events", redis_db=6)
     from bookshare.testing.worker import Worker, purge_broker
@@ -278,8 +275,6 @@ def main() -> None:
     events: dict[str, dict] = {}
     for batched in (False, True):
         for mode in modes:
-            if mode == "linger" and not batched:
-                continue  # only a batching consumer's deliveries are grouped
             kind = "batched" if batched else "one_per_task"
             progress(f"(b) {args.n} events, {kind}, sent {mode} …")
             events[f"{kind}/{mode}"] = bench_events(
@@ -290,7 +285,7 @@ def main() -> None:
         progress(f"(e) {args.n} waiting messages of each kind drained by a worker …")
         backlog = {kind: bench_backlog(args.n, worker_factory, kind) for kind in BACKLOG_KINDS}
     saves, down = {}, {}
-    for mode in (m for m in modes if m != "linger"):
+    for mode in modes:
         progress(f"(c) {args.saves} saves with and {args.saves} without the event, {mode} …")
         saves[mode] = bench_saves(args.saves, mode)
         progress(f"(d) saves with the broker down and hung, {mode} …")
@@ -311,8 +306,7 @@ def main() -> None:
         label = "batch_size=50" if kind == "batched" else "one delivery per task"
         rows.append(
             (
-                f"(b) {label}, sent {mode}"
-                + (f" {LINGER_MS:g} ms (experiment)" if mode == "linger" else ""),
+                f"(b) {label}, sent {mode}",
                 f"{r['per_s']:.0f}/s",
                 f"{r['ratio']:.0%} of (a) (goal >= 60%); "
                 f"{r['messages_per_delivery']:.2f} messages/delivery; "

@@ -425,6 +425,10 @@ EVENTBUS_MAX_BATCH_SIZE = env.int("EVENTBUS_MAX_BATCH_SIZE", default=100)
 # commit, no fixed delay). Queues declared `urgent` are still sent by the committing
 # thread. false: every commit sends its own deliveries before returning.
 EVENTBUS_SEND_IN_BACKGROUND = env.bool("EVENTBUS_SEND_IN_BACKGROUND", default=True)
+# The background sender rests this long after each round: an isolated commit is sent at
+# once, a stream of them in rounds at most this far apart (a batching consumer then gets
+# one message for many deliveries). Non-urgent queues only; 0: no rest.
+EVENTBUS_SEND_PAUSE_MS = env.float("EVENTBUS_SEND_PAUSE_MS", default=5.0)
 
 # --- Notifications ------------------------------------------------------------------------
 # The daily digest email (see docs/notifications.md): once a day, on the `mail` queue.

@@ -124,12 +124,14 @@ def record(
     signal.changed_at = at
     signal.save()
     seed_changed = seed_before or seed_weight(signal) > 0
+    # A book that became something the member has leaves their stored list now.
+    drop = signal.book_id if signal.active and signal.kind in HAVE_KINDS | {K.POST} else None
     if seed_changed or _positive(signal) != positive_before:
         # The member's job brings their basket (and so the pairs) in line with their
         # signals, and recomputes their list if a seed came or went.
-        mark_dirty(signal.user_id, recompute=seed_changed)
-    if signal.active and signal.kind in HAVE_KINDS | {K.POST}:
-        Recommendation.objects.filter(user_id=signal.user_id, book_id=signal.book_id).delete()
+        mark_dirty(signal.user_id, recompute=seed_changed, drop_book_id=drop)
+    elif drop is not None:
+        Recommendation.objects.filter(user_id=signal.user_id, book_id=drop).delete()
     return True
 
 
@@ -466,7 +468,13 @@ def refresh(user_id: int, *, now: dt.datetime | None = None) -> int:
 # -- The refresh job: one per member, however many events ---------------------------------
 
 
-def mark_dirty(user_id: int, *, recompute: bool = True, now: dt.datetime | None = None) -> bool:
+def mark_dirty(
+    user_id: int,
+    *,
+    recompute: bool = True,
+    drop_book_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
     """Note that the member's job must run (their basket may have changed; with
     `recompute`, a seed too, so their list must be recomputed), and send the job once
     this transaction commits — unless one is pending already, which will see this event's
@@ -474,16 +482,24 @@ def mark_dirty(user_id: int, *, recompute: bool = True, now: dt.datetime | None 
     second only to raise `recompute` on a row that lacks it: N events in the window cost
     N inserts and send one job. Returns whether a job was sent. Runs under the member's
     advisory lock (record / genre_membership), so it cannot interleave with the job
-    taking the row."""
+    taking the row. `drop_book_id`: also delete the member's stored recommendation of
+    that book (on PostgreSQL in the same statement, a data-modifying CTE)."""
     due = (now or timezone.now()) + dt.timedelta(seconds=conf.refresh_delay_seconds())
     table = connection.ops.quote_name(PendingRefresh._meta.db_table)
+    # Identifiers from model metadata, quoted; values are parameters.
+    sql = (
+        f"INSERT INTO {table} (user_id, due_at, recompute) VALUES (%s, %s, %s) "  # noqa: S608
+        "ON CONFLICT (user_id) DO NOTHING"
+    )
+    params: list = [user_id, due, recompute]
+    if drop_book_id is not None and connection.vendor == "postgresql":
+        recs = connection.ops.quote_name(Recommendation._meta.db_table)
+        sql = f"WITH d AS (DELETE FROM {recs} WHERE user_id = %s AND book_id = %s) {sql}"  # noqa: S608
+        params = [user_id, drop_book_id, *params]
+    elif drop_book_id is not None:
+        Recommendation.objects.filter(user_id=user_id, book_id=drop_book_id).delete()
     with connection.cursor() as cursor:
-        cursor.execute(
-            # Identifier from model metadata, quoted; values are parameters.
-            f"INSERT INTO {table} (user_id, due_at, recompute) VALUES (%s, %s, %s) "  # noqa: S608
-            "ON CONFLICT (user_id) DO NOTHING",
-            [user_id, due, recompute],
-        )
+        cursor.execute(sql, params)
         created = cursor.rowcount == 1
     if created:
         transaction.on_commit(lambda: send_refresh(user_id), robust=True)

@@ -69,6 +69,7 @@ class _Sender:
         self.rounds = 0
         self.thread: threading.Thread | None = None
         self.stopping = False
+        self.rest_over = threading.Event()  # ends the rest after a round early
 
     def submit(self, items: Iterable[Item]) -> bool:
         """Buffer items for the thread. False if no thread can run (interpreter exit):
@@ -140,6 +141,14 @@ class _Sender:
                 self.done += len(batch)
                 self.rounds += 1
                 self.progress.notify_all()
+        pause = _pause_seconds()
+        if pause > 0 and not self.stopping:
+            # A rest after each round (EVENTBUS_SEND_PAUSE_MS): a commit arriving while
+            # the thread is idle is still sent at once, but under a stream of commits
+            # what arrives meanwhile goes in the next round, so a batching consumer
+            # gets one message for many deliveries instead of one each. stop() ends it.
+            self.rest_over.wait(pause)
+            self.rest_over.clear()
         return True
 
     def stop(self, timeout: float) -> bool:
@@ -150,6 +159,7 @@ class _Sender:
             self.stopping = True
             self.has_items.notify_all()
             thread = self.thread
+        self.rest_over.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
             return flushed and not thread.is_alive()
@@ -173,6 +183,12 @@ class _Sender:
     def pending(self) -> int:
         with self.lock:
             return self.submitted - self.done
+
+
+def _pause_seconds() -> float:
+    from django.conf import settings
+
+    return max(0.0, float(getattr(settings, "EVENTBUS_SEND_PAUSE_MS", 0))) / 1000
 
 
 def _recycle_db_connections() -> None:

@@ -132,6 +132,25 @@ def test_commits_waiting_while_a_round_is_sent_go_in_the_next_round_grouped(reco
     assert set(Delivery.objects.values_list("status", flat=True)) == {"queued"}
 
 
+def test_the_rest_after_a_round_sends_the_first_commit_at_once_and_groups_the_stream(
+    recorder, settings
+):
+    settings.EVENTBUS_SEND_PAUSE_MS = 60_000  # a rest the test ends itself
+    rec = recorder()
+    first = delivery_ids([publish_committed(Batched(key="r0"))])
+    assert sender.flush(WAIT)  # sent without waiting for any rest
+    assert rec.calls == [("eventbus-sender", [(first, "default")])]
+    later = delivery_ids([publish_committed(Batched(key=f"r{i}")) for i in range(1, 6)])
+    assert sender.get_sender().pending() == 5 and len(rec.calls) == 1  # the thread rests
+    sender.get_sender().rest_over.set()  # as the rest running out does
+    assert sender.flush(WAIT)
+    assert len(rec.calls) == 2
+    sent = sorted(pk for ids, _ in rec.calls[1][1] for pk in ids)
+    assert sent == sorted(later)
+    if connection.vendor == "postgresql":
+        assert [ids for ids, _ in rec.calls[1][1]] == [later]  # five commits, one message
+
+
 def test_an_urgent_queue_is_sent_by_the_committing_thread_not_behind_bulk(recorder):
     rec = recorder(hold_first=True)
     publish_committed(Pinged(key="bulk"))
