@@ -8,9 +8,12 @@
 posts in `page_obj` and `similar`), so a page of cards costs one query, not one per card.
 """
 
+import re
+
 from django import template
 from django.conf import settings
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from books.views import paginate
 
@@ -65,11 +68,31 @@ def like_count_for(context, post) -> int:
     return counts[post.pk]
 
 
+def _like_count_html(n: int) -> str:
+    return format_html('<span class="like-count">{} like{}</span>', n, "" if n == 1 else "s")
+
+
+# Cards rendered for a shared cache (the genre page) carry a slot per post instead of its
+# count: `fill_like_counts` puts the current counts in, so likes never show stale.
+_SLOT = "<!--like-count:{}-->"
+_SLOT_RE = re.compile(r"<!--like-count:(\d+)-->")
+
+
 @register.simple_tag(takes_context=True)
 def post_like_count(context, post):
-    """`<span class="like-count">3 likes</span>` for a post card or search hit."""
-    n = like_count_for(context, post)
-    return format_html('<span class="like-count">{} like{}</span>', n, "" if n == 1 else "s")
+    """`<span class="like-count">3 likes</span>` for a post card or search hit (with
+    `like_count_slots` in the context: a slot for `fill_like_counts`)."""
+    if context.get("like_count_slots"):
+        return mark_safe(_SLOT.format(int(post.pk)))  # noqa: S308 - an integer
+    return _like_count_html(like_count_for(context, post))
+
+
+def fill_like_counts(html: str) -> str:
+    """The current like counts put into cards rendered with `like_count_slots` (one
+    query for all of them)."""
+    ids = {int(pk) for pk in _SLOT_RE.findall(html)}
+    counts = selectors.like_counts(post_ids=ids) if ids else {}
+    return _SLOT_RE.sub(lambda m: str(_like_count_html(counts.get(int(m.group(1)), 0))), html)
 
 
 @register.inclusion_tag("reactions/_book_reviews.html", takes_context=True)
