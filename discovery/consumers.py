@@ -1,8 +1,8 @@
 """Discovery's consumers, on the `suggestions` queue. Each applies one fact to the read
-models (order-safe and idempotent by the Signal key, see taste.record): the signal log,
-trending (O(1)), the member's basket and at most 2 × (cap − 1) pair rows. When the fact
-changes what the member's recommendations start from, it only marks the member dirty;
-their list is recomputed by one coalesced job (`discovery.refresh_member`, tasks.py)."""
+models (order-safe and idempotent by the Signal key, see taste.record): the signal log and
+trending (O(1)), in a handful of statements whatever the data's size. What the fact means
+for the member (their basket, its pairs, their list) is left to one coalesced job per
+member (`taste.refresh_pending`, tasks.py); the event only marks them."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ SIGNAL_EVENTS = (
 
 @consumer(*SIGNAL_EVENTS, queue="suggestions", name="discovery.record")
 def record(event, envelope: dict) -> None:
-    """Signal log, trending, co-occurrence; marks the acting member for a refresh."""
+    """Signal log and trending; marks the acting member for their coalesced job."""
     apply_event(event, occurred_at(envelope))
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.utils import timezone
 
 from books.models import Book
@@ -114,9 +114,7 @@ def rebuild_baskets(*, batch_size: int = 200, progress: Progress | None = None) 
     with transaction.atomic():
         for model in (MemberBook, BookPair, BookStat):
             model.objects.all().delete()
-    positive = Signal.objects.filter(active=True, public=True).filter(
-        Q(kind__in=taste.POSITIVE_KINDS) | Q(kind=taste.K.REVIEW, rating__gte=4)
-    )
+    positive = taste.positive_signals()
     cap = conf.member_cap()
     if in_sql:
         users = _baskets_in_sql(positive, cap)

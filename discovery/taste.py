@@ -177,11 +177,19 @@ def _positive(signal: Signal) -> bool:
 # -- Baskets and pairs ------------------------------------------------------------------
 
 
+def positive_signals():
+    """Signals that put their book in a member's public taste: the query form of
+    `_positive`, shared by the member's job and `discovery rebuild`."""
+    return Signal.objects.filter(active=True, public=True).filter(
+        Q(kind__in=POSITIVE_KINDS) | Q(kind=K.REVIEW, rating__gte=4)
+    )
+
+
 def positive_books(user_id: int) -> dict[int, dt.datetime]:
     """The member's public positive books → their first positive signal's time."""
     return dict(
-        Signal.objects.filter(user_id=user_id, active=True, public=True)
-        .filter(Q(kind__in=POSITIVE_KINDS) | Q(kind=K.REVIEW, rating__gte=4))
+        positive_signals()
+        .filter(user_id=user_id)
         .values("book_id")
         .annotate(since=Min("added_at"))
         .order_by()
