@@ -6,12 +6,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import verified_required
-from bookshare.core import cache
 
 from . import search as search_index
 from . import selectors, services
@@ -70,38 +67,19 @@ def book_detail(request, pk: int):
     return render(request, "books/book_detail.html", {"book": book, "page_obj": page_obj})
 
 
-# How long a genre page's cards are served from the shared cache: a new, removed or
-# given-away post shows at once (the key changes with the genre counts), and the like
-# counts are filled in on every view (reactions' fill_like_counts, one query).
-GENRE_CARDS_SECONDS = 10
-
-
 def genre(request, slug: str):
     genre = get_object_or_404(Genre, slug=slug)
     counts, generation = selectors.genre_post_counts_and_generation()
     # The count the home page shows (cached, forgotten when posts change): no COUNT over
-    # every post of the genre per view.
+    # every post of the genre per view. The cards come from the shared cache under the
+    # same generation (books_tags.genre_cards).
     page_obj = paginate(
         request, selectors.posts_for_genre(genre=genre), count=counts.get(genre.pk, 0)
     )
-    # The cards are the same for everyone: rendered once per page and generation.
-    key = (
-        f"books:genre-cards:{genre.pk}:{generation}:{page_obj.number}:{page_obj.paginator.per_page}"
-    )
-    from reactions.templatetags.reactions_tags import fill_like_counts
-
-    cards = cache.get(key)
-    if cards is None:
-        cards = render_to_string(
-            "books/_genre_cards.html",
-            {"page_obj": page_obj, "request": request, "like_count_slots": True},
-        )
-        cache.set(key, cards, GENRE_CARDS_SECONDS)
-    cards = fill_like_counts(cards)  # likes are read now, never from the cache
     return render(
         request,
         "books/genre.html",
-        {"genre": genre, "page_obj": page_obj, "cards": mark_safe(cards)},  # noqa: S308
+        {"genre": genre, "page_obj": page_obj, "cards_generation": generation},
     )
 
 

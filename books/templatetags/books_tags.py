@@ -1,10 +1,12 @@
 from django import template
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from books import selectors
 from books.covers import placeholder_svg
 from books.views import paginate
+from bookshare.core import cache
 
 register = template.Library()
 
@@ -21,6 +23,29 @@ def member_posts(context, member):
         request is not None and request.user.is_authenticated and request.user.pk == member.pk
     )
     return {"member": member, "page_obj": page_obj, "request": request, "is_self": is_self}
+
+
+# How long a genre page's cards are served from the shared cache: a new, removed or
+# given-away post shows at once (the key's generation changes with the genre counts).
+GENRE_CARDS_SECONDS = 10
+
+
+@register.simple_tag(takes_context=True)
+def genre_cards(context, genre, page_obj, generation):
+    """A genre page's cards, the same for everyone: rendered once per page and generation
+    and shared through the cache. They carry a slot per like count, not the count
+    (`like_count_slots`): the template fills them with reactions' `fill_like_counts`, so
+    likes are read on every view and never served stale."""
+    per_page = page_obj.paginator.per_page
+    key = f"books:genre-cards:{genre.pk}:{generation}:{page_obj.number}:{per_page}"
+    cards = cache.get(key)
+    if cards is None:
+        cards = render_to_string(
+            "books/_genre_cards.html",
+            {"page_obj": page_obj, "request": context.get("request"), "like_count_slots": True},
+        )
+        cache.set(key, cards, GENRE_CARDS_SECONDS)
+    return mark_safe(cards)  # noqa: S308 - rendered by our own template
 
 
 @register.simple_tag(takes_context=True)
