@@ -6,4 +6,7 @@ class BooksConfig(AppConfig):
     verbose_name = "Books"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the producers of book events
+        from . import (
+            freshness,  # noqa: F401 - forgets cached counts when posts change
+            signals,  # noqa: F401 - connects the producers of book events
+        )

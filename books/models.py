@@ -180,6 +180,12 @@ class BookPost(AtomicSaveMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.book} ({self.get_offer_display().lower()}) by {self.owner}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Every post_save receiver has seen what the status was; the next save compares
+        # with this one.
+        self._loaded_status = self.status
+
     def get_absolute_url(self) -> str:
         return reverse("books:post_detail", kwargs={"pk": self.pk})
 

@@ -40,6 +40,14 @@ def test_editing_publishes_one_updated_event_with_the_previous_status():
     assert len(events("BookPostCreated")) == 1
 
 
+def test_two_edits_of_one_instance_each_name_the_status_the_last_save_left():
+    post = BookPostFactory()
+    post_update(post=post, status="reserved")
+    post_update(post=post, status="gone")
+    changes = [(e.data["previous_status"], e.data["status"]) for e in events("BookPostUpdated")]
+    assert sorted(changes) == [("available", "reserved"), ("reserved", "gone")]
+
+
 def test_an_edit_that_changes_nothing_publishes_nothing():
     post = BookPostFactory()
     post_update(post=post, status=post.status)
