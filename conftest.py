@@ -68,7 +68,9 @@ def _bus_quiet_before_truncate(request):
     if not _is_transactional(request):
         yield
         return
-    request.getfixturevalue("_django_db_helper")
+    # The public fixture (it sets up the same database as the test's marker): this one
+    # then depends on it and is torn down before it.
+    request.getfixturevalue("transactional_db")
     yield
     from bookshare.testing.worker import Worker, settle
 
