@@ -48,6 +48,9 @@ def stack_environment(*, smtp_url: str, site_url: str) -> dict:
         # Sign-up and sign-in POSTs from one browser must not hit the per-address limits.
         ACCOUNTS_RATELIMIT_ENABLED="false",
         EVENTBUS_RELAY_INTERVAL="1",
+        # The stack runs as `make run` does: commits handed to the background sender
+        # (test_settings turns it off for in-process tests unless the environment says).
+        EVENTBUS_SEND_IN_BACKGROUND="true",
     )
     return env
 
