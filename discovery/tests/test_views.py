@@ -260,3 +260,15 @@ def test_genre_page_columns_are_not_kept_when_the_interval_is_zero(client, setti
     assert "rita" not in client.get(genre.get_absolute_url()).content.decode()
     review(UserFactory(username="rita"), book, 5)
     assert "rita" in client.get(genre.get_absolute_url()).content.decode()
+
+
+def test_an_empty_genre_says_so_in_sentences_not_in_a_numbered_list(client):
+    from django.core.cache import cache
+
+    cache.clear()
+    genre = GenreFactory(name="Quiet", slug="quiet")
+    page = client.get(genre.get_absolute_url()).content.decode()
+    panel = page.split('id="community-h"')[1].split("</section>")[0]
+    for empty in ("Nothing trending yet.", "No reviews yet.", "No one has joined lately."):
+        assert f'<p class="muted">{empty}</p>' in panel
+    assert "<ol" not in panel and "<li" not in panel
