@@ -36,7 +36,9 @@ def _credits(prefix: str = "") -> Prefetch:
 
 
 def _books(ids: list[int]) -> dict[int, Book]:
-    return {b.pk: b for b in Book.objects.filter(pk__in=ids).prefetch_related(_credits())}
+    """Books by id with their authors and genres (the card's cover placeholder colour)."""
+    books = Book.objects.filter(pk__in=ids).prefetch_related(_credits(), "genres")
+    return {b.pk: b for b in books}
 
 
 def _week_since(now: dt.datetime) -> dt.date:
@@ -123,7 +125,7 @@ def for_you(*, user, limit: int = 20) -> list[ForYou]:
     stored = list(
         Recommendation.objects.filter(user=user)
         .select_related("book", "reason_book", "reason_genre")
-        .prefetch_related(_credits("book__"))
+        .prefetch_related(_credits("book__"), "book__genres")
         .order_by("-score", "book_id")[: limit * 2]
     )
     if stored:

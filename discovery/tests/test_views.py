@@ -41,6 +41,8 @@ def test_for_you_shows_reasons_and_who_lends(client):
     body = client.get(reverse("discovery:for_you")).content.decode()
     assert "because you added <a" in body and "<em>Dune</em>" in body
     assert "available to take from" in body
+    card = body.split('class="card post-card rec-card"')[1].split("</article>")[0]
+    assert '<div class="cover-link">' in card and "<svg" in card  # its placeholder cover
 
 
 @pytest.mark.parametrize("path", ["for_you", "home"])
