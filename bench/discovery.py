@@ -3,9 +3,11 @@
     python bench/discovery.py [--members 10000] [--books 100000] [--items 1000000]
                               [--runs 3] [--events 300] [--requests 100]
 
-The defaults are the issue's size; shrink with the flags. Each run empties its own
-database (`bs_disc_bench` unless DATABASE_URL says otherwise; set CELERY_BROKER_URL too),
-generates members with planted taste clusters (COPY, with progress lines), and measures:
+The defaults are the issue's size; shrink with the flags. Broker and cache are Redis DB 12
+unless CELERY_BROKER_URL / CACHE_URL say otherwise (the genre_cold figure empties that
+cache). Each run empties its own database (`bs_disc_bench` unless DATABASE_URL says
+otherwise), generates members with planted taste clusters (COPY, with progress lines),
+and measures:
 
   * per-event consumer time (discovery.record, in a transaction as the worker runs it,
     commit included) for a list add, a like and a review: p50 / p95;
@@ -50,7 +52,11 @@ CLUSTERS = 60
 
 def setup_django() -> None:
     os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
-    os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+    os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/12")
+    # The shared cache as deployed: Redis (the broker's server and database).
+    os.environ.setdefault(
+        "CACHE_URL", os.environ["CELERY_BROKER_URL"].replace("redis://", "rediscache://", 1)
+    )
     os.environ["DJANGO_SETTINGS_MODULE"] = "bookshare.settings"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-Zq8vN3xR7mK2pL9wT4yB6cH1dF5gJ0sA")
     os.environ.setdefault("DEBUG", "false")
