@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from bookshare.core import cache
 
@@ -66,26 +77,34 @@ def post_detail(*, pk: int) -> BookPost | None:
     )
 
 
+def _post_count(**filters) -> Coalesce:
+    """The number of the outer book's posts (matching `filters`), as a subquery."""
+    posts = (
+        BookPost.objects.filter(book=OuterRef("pk"), **filters)
+        .order_by()
+        .values("book")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(posts), 0)
+
+
 def book_detail(*, pk: int) -> Book | None:
     """The book page's book with what its panels read from it, in three queries: the book
-    with its catalogue details and the id of its latest price comparison (so a book
-    never compared costs no comparison query), then its ordered authors and its genres."""
+    with its catalogue details, the id of its latest price comparison (so a book never
+    compared costs no comparison query) and its post counts (`posts_total`,
+    `available_copies`: the copies table's paginator and the price table's "free copies"
+    row), then its ordered authors and its genres."""
     from catalogue.selectors import with_catalogue
 
     return (
         with_catalogue(Book.objects.all())
+        .annotate(posts_total=_post_count(), available_copies=_post_count(status=AVAILABLE))
         .prefetch_related(
             Prefetch("credits", queryset=BookAuthor.objects.select_related("author")), "genres"
         )
         .filter(pk=pk)
         .first()
-    )
-
-
-def post_counts_for_book(*, book: Book) -> dict[str, int]:
-    """{"total": every post of the book, "available": those available}: one query."""
-    return BookPost.objects.filter(book=book).aggregate(
-        total=Count("id"), available=Count("id", filter=Q(status=AVAILABLE))
     )
 
 

@@ -61,9 +61,7 @@ def book_detail(request, pk: int):
     book = selectors.book_detail(pk=pk)
     if book is None:
         raise Http404("No such book.")
-    counts = selectors.post_counts_for_book(book=book)
-    book.available_copies = counts["available"]  # the price table's "free copies" row
-    page_obj = paginate(request, selectors.posts_for_book(book=book), count=counts["total"])
+    page_obj = paginate(request, selectors.posts_for_book(book=book), count=book.posts_total)
     return render(request, "books/book_detail.html", {"book": book, "page_obj": page_obj})
 
 

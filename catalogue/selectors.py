@@ -117,7 +117,7 @@ def price_table(*, book: Book) -> dict:
     currency, then providers without an offer (with a reason safe to show)."""
     comparison = _latest_comparison(book)
     rows: list[Row] = []
-    free = getattr(book, "available_copies", None)  # counted by the book page's view
+    free = getattr(book, "available_copies", None)  # annotated by books.selectors.book_detail
     if free is None:
         free = BookPost.objects.filter(book=book, status=BookPost.Status.AVAILABLE).count()
     if free:

@@ -204,14 +204,14 @@ def many_posts():
 @pytest.mark.parametrize(
     ("name", "expected"),
     # Cards prefetch the book's genres (placeholder cover colour); book: the book (with
-    # its catalogue details and latest comparison id), authors, genres, both post counts
-    # in one, the page of posts, the public lists it is on (count and first five in one),
+    # its catalogue details, latest comparison id and both post counts), authors,
+    # genres, the page of posts, the public lists it is on (count and first five in one),
     # + the rating and the review count (reactions); post: + the like count; profile: + the
     # member's reading lists (lists/_member_lists.html) and the exchange counts (one
     # aggregate query); genre: + 5 for discovery's community panel (discovery/selectors.py;
     # its top reviewers are cached for a minute, so a warm page makes 4); every page of
     # cards (home, genre, profile, search, post's similar posts): + 1 for their like counts
-    [("home", 7), ("genre", 11), ("book", 8), ("profile", 9), ("search", 4), ("post", 8)],
+    [("home", 7), ("genre", 11), ("book", 7), ("profile", 9), ("search", 4), ("post", 8)],
 )
 def test_pages_use_a_constant_number_of_queries(
     client, settings, many_posts, django_assert_num_queries, name, expected
