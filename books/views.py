@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -22,12 +23,25 @@ def page_size() -> int:
 
 def paginate(request, object_list, *, param: str = "page", per_page: int | None = None, count=None):
     """A page of `object_list`; bad or negative page numbers give the first or last page.
-    `count`: the number of objects when the caller knows it already (no COUNT query)."""
-    paginator = Paginator(object_list, per_page or page_size())
+    `count`: the number of objects when the caller knows it already (no COUNT query).
+
+    The first page of a queryset is read with one row more than it shows: when that row
+    is not there, everything is on this page and its length is the count, so the COUNT
+    query is only made for results longer than a page (most books have a few posts and
+    reviews, most lists fit on a page)."""
+    per_page = per_page or page_size()
+    raw = request.GET.get(param, "1")
+    raw = raw[:12] if isinstance(raw, str) else 1
+    if count is None and raw == "1" and isinstance(object_list, QuerySet):
+        head = list(object_list[: per_page + 1])
+        paginator = Paginator(object_list, per_page)
+        if len(head) <= per_page:
+            paginator.count = len(head)  # a cached_property: no COUNT query
+        return Page(head[:per_page], 1, paginator)
+    paginator = Paginator(object_list, per_page)
     if count is not None:
         paginator.count = count  # a cached_property: this saves its query
-    raw = request.GET.get(param, "1")
-    return paginator.get_page(raw[:12] if isinstance(raw, str) else 1)
+    return paginator.get_page(raw)
 
 
 def home(request):

@@ -385,7 +385,8 @@ def test_card_pages_count_likes_in_one_query_whatever_the_number_of_cards(client
         small = count_queries(client, url)
         settings.BOOKS_PAGE_SIZE = 12
         cache.clear()
-        assert count_queries(client, url) == small, url
+        # Not more; one fewer where the 12 fit on one page (no COUNT, books.views.paginate).
+        assert count_queries(client, url) in (small, small - 1), url
     like_counts = [
         q["sql"] for q in _captured(client, reverse("home")) if "reactions_postlike" in q["sql"]
     ]
