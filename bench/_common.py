@@ -20,12 +20,7 @@ def setup_django(*, db_name: str, redis_db: int, settings: str = "bookshare.test
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{db_name}")
     os.environ.setdefault("CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{redis_db}")
-    # The shared cache as deployed (Redis, on the broker's server and database): with
-    # test_settings' per-process default, what the site caches (counts, panels) would be
-    # read from the database on every request and the figures would not be production's.
-    os.environ.setdefault(
-        "CACHE_URL", os.environ["CELERY_BROKER_URL"].replace("redis://", "rediscache://", 1)
-    )
+    cache_like_broker()
     os.environ["DJANGO_SETTINGS_MODULE"] = settings
     os.environ["IGNORE_DOTENV"] = "1"
     ensure_database(os.environ["DATABASE_URL"])
@@ -36,6 +31,16 @@ def setup_django(*, db_name: str, redis_db: int, settings: str = "bookshare.test
 
     progress("migrating the benchmark database …")
     call_command("migrate", verbosity=0, interactive=False)
+
+
+def cache_like_broker() -> None:
+    """The shared cache as deployed: Redis, by default on the broker's server and
+    database (CELERY_BROKER_URL must be set). With test_settings' per-process default,
+    what the site caches (counts, panels) would be read from the database on every
+    request and the figures would not be production's."""
+    os.environ.setdefault(
+        "CACHE_URL", os.environ["CELERY_BROKER_URL"].replace("redis://", "rediscache://", 1)
+    )
 
 
 def ensure_database(url: str) -> None:

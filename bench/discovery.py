@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _common import ensure_database, pct, print_table, progress, write_json  # noqa: E402
+from _common import cache_like_broker, ensure_database, pct, print_table, progress, write_json  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bs_disc_bench"
 GOALS = {"consumer_p95_ms": 10.0, "page_p50_ms": 30.0}
@@ -53,10 +53,7 @@ CLUSTERS = 60
 def setup_django() -> None:
     os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
     os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/12")
-    # The shared cache as deployed: Redis (the broker's server and database).
-    os.environ.setdefault(
-        "CACHE_URL", os.environ["CELERY_BROKER_URL"].replace("redis://", "rediscache://", 1)
-    )
+    cache_like_broker()
     os.environ["DJANGO_SETTINGS_MODULE"] = "bookshare.settings"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-Zq8vN3xR7mK2pL9wT4yB6cH1dF5gJ0sA")
     os.environ.setdefault("DEBUG", "false")

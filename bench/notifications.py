@@ -410,9 +410,7 @@ def main() -> None:
     parser.add_argument("--register-every", type=float, default=0.2)
     parser.add_argument("--skip-wishlist", action="store_true")
     args = parser.parse_args()
-    broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
-    # The cache as in production: Redis (the broker's server and database by default).
-    os.environ.setdefault("CACHE_URL", broker.replace("redis://", "rediscache://", 1))
+    # The cache as in production: Redis, the broker's (setup_django's default).
     _common.setup_django(db_name="bs_ex_bench", redis_db=15)
     _common.progress(f"making {args.members} members …")
     members = make_members(args.members)
