@@ -9,6 +9,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.functional import cached_property
 
 from bookshare.eventbus import AtomicSaveMixin
 
@@ -108,9 +109,21 @@ class Book(models.Model):
             return self.cover.url
         return ""
 
+    @cached_property
+    def credit_list(self) -> list["BookAuthor"]:
+        """The credits in order, each with its author, for templates: prefetched
+        `credits` when present (the book page's selector sets this list itself)."""
+        return list(self.credits.all())
+
+    @cached_property
+    def genre_list(self) -> list[Genre]:
+        return list(self.genres.all())
+
     def ordered_authors(self) -> list[Author]:
-        """Authors in credit order; uses prefetched `credits` when present."""
-        return [credit.author for credit in self.credits.all()]
+        """Authors in credit order; uses `credit_list` or prefetched `credits` when
+        present."""
+        credits = self.__dict__.get("credit_list")
+        return [credit.author for credit in (self.credits.all() if credits is None else credits)]
 
     @property
     def author_names(self) -> str:

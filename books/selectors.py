@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import uuid
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     IntegerField,
-    OuterRef,
     Prefetch,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 
 from bookshare.core import cache
 
-from .models import Book, BookAuthor, BookPost, Genre, SimilarPost
+from .models import Author, Book, BookAuthor, BookPost, Genre, SimilarPost
 
 AVAILABLE = BookPost.Status.AVAILABLE
 
@@ -77,35 +75,64 @@ def post_detail(*, pk: int) -> BookPost | None:
     )
 
 
-def _post_count(**filters) -> Coalesce:
-    """The number of the outer book's posts (matching `filters`), as a subquery."""
-    posts = (
-        BookPost.objects.filter(book=OuterRef("pk"), **filters)
-        .order_by()
-        .values("book")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return Coalesce(Subquery(posts), 0)
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _book_page_extras_sql() -> str:
+    from catalogue.models import PriceComparison
+
+    post, comparison = _table(BookPost), _table(PriceComparison)
+    # Only table names from the models' metadata are formatted in; values are parameters.
+    return f"""
+        SELECT
+          (SELECT COUNT(*) FROM {post} WHERE book_id = %s),
+          (SELECT COUNT(*) FROM {post} WHERE book_id = %s AND status = %s),
+          (SELECT id FROM {comparison} WHERE book_id = %s
+           ORDER BY created_at DESC, id DESC LIMIT 1)"""  # noqa: S608
+
+
+def _credits_and_genres_sql() -> str:
+    credit, author, genre = _table(BookAuthor), _table(Author), _table(Genre)
+    book_genre = _table(Book.genres.through)
+    return f"""
+        SELECT 0, c.position, c.id, a.id, a.name, ''
+        FROM {credit} c JOIN {author} a ON a.id = c.author_id WHERE c.book_id = %s
+        UNION ALL
+        SELECT 1, 0, 0, g.id, g.name, g.slug
+        FROM {book_genre} bg JOIN {genre} g ON g.id = bg.genre_id WHERE bg.book_id = %s
+        ORDER BY 1, 2, 5"""  # noqa: S608
 
 
 def book_detail(*, pk: int) -> Book | None:
-    """The book page's book with what its panels read from it, in three queries: the book
-    with its catalogue details, the id of its latest price comparison (so a book never
-    compared costs no comparison query) and its post counts (`posts_total`,
-    `available_copies`: the copies table's paginator and the price table's "free copies"
-    row), then its ordered authors and its genres."""
-    from catalogue.selectors import with_catalogue
-
-    return (
-        with_catalogue(Book.objects.all())
-        .annotate(posts_total=_post_count(), available_copies=_post_count(status=AVAILABLE))
-        .prefetch_related(
-            Prefetch("credits", queryset=BookAuthor.objects.select_related("author")), "genres"
-        )
-        .filter(pk=pk)
-        .first()
-    )
+    """The book page's book with what its panels read from it, in three queries:
+      1. the book with its catalogue details;
+      2. its post counts (`posts_total`, `available_copies`: the copies table's paginator
+         and the price table's "free copies" row) and the id of its latest price
+         comparison (`latest_comparison_id`, so a book never compared costs no
+         comparison query);
+      3. its authors in credit order and its genres (`credit_list`, `genre_list`).
+    2 and 3 are plain SQL: this page is the site's hottest, and the ORM's compiling of
+    three subqueries and two prefetches cost several times what running them does
+    (bench/lists.py; docs/books.md)."""
+    book = Book.objects.select_related("catalogue_details").filter(pk=pk).first()
+    if book is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_book_page_extras_sql(), [pk, pk, AVAILABLE, pk])
+        book.posts_total, book.available_copies, book.latest_comparison_id = cursor.fetchone()
+        cursor.execute(_credits_and_genres_sql(), [pk, pk])
+        rows = cursor.fetchall()
+    credits, genres = [], []
+    for kind, position, credit_id, pk_, name, slug in rows:
+        if kind == 0:
+            credit = BookAuthor(id=credit_id, book=book, position=position)
+            credit.author = Author(id=pk_, name=name)
+            credits.append(credit)
+        else:
+            genres.append(Genre(id=pk_, name=name, slug=slug))
+    book.credit_list, book.genre_list = credits, genres
+    return book
 
 
 def similar_posts(*, post: BookPost) -> list[BookPost]:

@@ -12,9 +12,7 @@ from django.db import connection
 from django.db.models import (
     Case,
     IntegerField,
-    OuterRef,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -28,18 +26,8 @@ from .models import BookDetails, PriceComparison, PriceQuote
 from .services import latest_comparison
 
 
-def with_catalogue(books: QuerySet[Book]) -> QuerySet[Book]:
-    """Books with what the catalogue panel reads, in the same query: their BookDetails
-    and the id of their latest price comparison (`latest_comparison_id`, None if never
-    compared)."""
-    latest = PriceComparison.objects.filter(book=OuterRef("pk")).order_by("-created_at", "-id")
-    return books.select_related("catalogue_details").annotate(
-        latest_comparison_id=Subquery(latest.values("id")[:1])
-    )
-
-
 def book_details(*, book: Book) -> BookDetails | None:
-    if Book.catalogue_details.is_cached(book):  # loaded by with_catalogue()
+    if Book.catalogue_details.is_cached(book):  # loaded by books.selectors.book_detail
         try:
             return book.catalogue_details
         except BookDetails.DoesNotExist:
@@ -48,7 +36,7 @@ def book_details(*, book: Book) -> BookDetails | None:
 
 
 def _latest_comparison(book: Book) -> PriceComparison | None:
-    if hasattr(book, "latest_comparison_id"):  # annotated by with_catalogue()
+    if hasattr(book, "latest_comparison_id"):  # set by books.selectors.book_detail
         if book.latest_comparison_id is None:
             return None
         return PriceComparison.objects.filter(pk=book.latest_comparison_id).first()

@@ -3,6 +3,7 @@ their owner: every page goes through these."""
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from books.models import BookAuthor
@@ -64,6 +65,37 @@ def memberships(*, user, book_ids) -> dict[int, set[int]]:
     for book_id, list_id in rows:
         found[book_id].add(list_id)
     return found
+
+
+def viewer_lists_and_memberships(
+    *, user, book_ids
+) -> tuple[list[ReadingList], dict[int, set[int]]]:
+    """`viewer_lists()` and `memberships()` in ONE plain query, for the first list buttons
+    of a page: the member's lists, each joined to its items among `book_ids`. The buttons
+    are on the hottest pages (book, post, search), where the ORM's compiling of two
+    queries cost more than running them."""
+    found: dict[int, set[int]] = {book_id: set() for book_id in book_ids}
+    quote = connection.ops.quote_name
+    lists, items = quote(ReadingList._meta.db_table), quote(ListItem._meta.db_table)
+    marks = ", ".join(["%s"] * len(found)) or "NULL"
+    # Only table names from the models' metadata and placeholders are formatted in.
+    sql = f"""
+        SELECT rl.id, rl.owner_id, rl.kind, rl.name, li.book_id
+        FROM {lists} rl
+        LEFT JOIN {items} li ON li.list_id = rl.id AND li.book_id IN ({marks})
+        WHERE rl.owner_id = %s"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*found, user.pk])
+        rows = cursor.fetchall()
+    by_id: dict[int, ReadingList] = {}
+    fields = ["id", "owner_id", "kind", "name"]
+    for list_id, owner_id, kind, name, book_id in rows:
+        if list_id not in by_id:
+            values = [list_id, owner_id, kind, name]
+            by_id[list_id] = ReadingList.from_db(connection.alias, fields, values)
+        if book_id is not None:
+            found[book_id].add(list_id)
+    return _sorted(by_id.values()), found
 
 
 def status_label(kind: str) -> str:

@@ -68,7 +68,7 @@ def book_cover(book, decorative=False, title="", authors="", genre="", src=""):
         if hasattr(book, "cover_src"):  # a Book
             src = src or book.cover_src
             authors = authors or book.author_names
-            genres = list(book.genres.all())
+            genres = book.genre_list
             genre = genre or (genres[0].slug if genres else "")
         else:  # a SearchEntry
             src = src or book.cover

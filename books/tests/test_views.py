@@ -204,9 +204,10 @@ def many_posts():
 @pytest.mark.parametrize(
     ("name", "expected"),
     # Cards prefetch the book's genres (placeholder cover colour); book: the book (with
-    # its catalogue details, latest comparison id and both post counts), authors,
-    # genres, the page of posts, the public lists it is on (count and first five in one),
-    # + the rating and the review count (reactions); post: + the like count; profile: + the
+    # its catalogue details), its post counts with its latest comparison id, its authors
+    # with its genres, the page of posts, the public lists it is on (count and first
+    # five in one), + the rating with the viewer's review and the page of reviews
+    # (reactions); post: + the like count; profile: + the
     # member's reading lists (lists/_member_lists.html) and the exchange counts (one
     # aggregate query); genre: + 5 for discovery's community panel (discovery/selectors.py;
     # its top reviewers are cached for a minute, so a warm page makes 4); every page of
@@ -233,6 +234,23 @@ def test_pages_use_a_constant_number_of_queries(
     with django_assert_max_num_queries(expected):
         client.get(urls[name])
     assert small == expected
+
+
+def test_signed_in_book_page_adds_only_session_member_bell_and_their_lists(
+    client, many_posts, django_assert_num_queries
+):
+    """The site's hottest page, signed in: the 7 queries above + the session, the member,
+    their unread count (the bell; cached, so a warm page skips it), and their lists with
+    which of them hold the book (one query, lists_tags)."""
+    from reactions.tests.factories import ReviewFactory
+
+    member = UserFactory()
+    ReviewFactory(book=many_posts["book"], user=member, rating=4)
+    client.force_login(member)
+    cache.clear()
+    with django_assert_num_queries(11):
+        body = client.get(many_posts["book"].get_absolute_url()).content.decode()
+    assert "Your review" in body and "Want to read" in body
 
 
 def test_home_lists_latest_available_posts_and_genre_counts(client, many_posts):
@@ -365,3 +383,41 @@ def test_a_first_page_that_holds_everything_needs_no_count_query(rf):
     last = paginate(rf.get("/", {"page": "2"}), posts, per_page=3)
     assert [p.pk for p in last] == [posts.last().pk]
     assert paginate(rf.get("/", {"page": "9"}), posts, per_page=3).number == 2
+
+
+def test_book_detail_reads_authors_in_order_genres_counts_and_latest_comparison():
+    """The book page's selector fills in by plain SQL what prefetches and subqueries did:
+    the same values, and nothing left to query."""
+    from books import selectors
+    from catalogue.models import PriceComparison
+
+    fantasy, quest = GenreFactory(name="Fantasy"), GenreFactory(name="Quest")
+    book = BookFactory(authors=["Zed First", "Amy Second", "Mo Third"], genres=[quest, fantasy])
+    BookPostFactory(book=book)
+    BookPostFactory(book=book, status=BookPost.Status.RESERVED)
+    BookPostFactory(book=BookFactory())  # another book's post counts for nothing here
+    PriceComparison.objects.create(book=book, status="done")
+    latest = PriceComparison.objects.create(book=book)
+
+    with CaptureQueriesContext(connection) as ctx:
+        found = selectors.book_detail(pk=book.pk)
+        names = [credit.author.name for credit in found.credit_list]
+        genres = [genre.name for genre in found.genre_list]
+        urls = [genre.get_absolute_url() for genre in found.genre_list]
+        author_names = found.author_names
+    assert len(ctx.captured_queries) == 3
+    assert names == ["Zed First", "Amy Second", "Mo Third"]  # credit order, not by name
+    assert author_names == "Zed First, Amy Second, Mo Third"
+    assert genres == ["Fantasy", "Quest"] and urls[0] == fantasy.get_absolute_url()
+    assert (found.posts_total, found.available_copies) == (2, 1)
+    assert found.latest_comparison_id == latest.pk
+    assert selectors.book_detail(pk=book.pk + 1000) is None
+
+
+def test_book_detail_of_a_bare_book_has_empty_lists_and_zero_counts():
+    from books import selectors
+
+    book = BookFactory(authors=[])
+    found = selectors.book_detail(pk=book.pk)
+    assert (found.credit_list, found.genre_list) == ([], [])
+    assert (found.posts_total, found.available_copies, found.latest_comparison_id) == (0, 0, None)

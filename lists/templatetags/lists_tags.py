@@ -5,8 +5,8 @@
     {% include "lists/_member_lists.html" %}          a profile (needs `member`)
 
 The viewer's lists and their memberships are loaded once per request: the first button
-on a page loads the memberships of every book on the page (`page_obj`), so a page of
-results costs two queries, not two per result.
+on a page loads the lists with the memberships of every book on the page (`page_obj`)
+in one query, so a page of results costs one query, not two per result.
 """
 
 from django import template
@@ -39,14 +39,16 @@ def controls_context(
     if user is None or not user.is_authenticated:
         base["anonymous"] = True
         return base
-    state = getattr(request, "_lists_state", None)
-    if state is None or context is None:
-        state = {"lists": selectors.viewer_lists(user=user), "members": {}}
+    state = getattr(request, "_lists_state", None) if context is not None else None
+    if state is None:
+        lists, members = selectors.viewer_lists_and_memberships(
+            user=user, book_ids=_book_ids_on_page(context) | {book_id}
+        )
+        state = {"lists": lists, "members": members}
         if context is not None:
             request._lists_state = state
-    if book_id not in state["members"]:
-        wanted = _book_ids_on_page(context) | {book_id}
-        wanted -= set(state["members"])
+    elif book_id not in state["members"]:
+        wanted = (_book_ids_on_page(context) | {book_id}) - set(state["members"])
         state["members"].update(selectors.memberships(user=user, book_ids=wanted))
     on = state["members"].get(book_id, set())
     status, status_buttons, other_buttons = None, [], []

@@ -238,3 +238,31 @@ def test_deleting_a_member_removes_their_items_with_events():
     user.delete()
     assert {e["list_kind"] for e in events("BookRemovedFromList")} == {"read", "custom"}
     assert not ListItem.objects.exists()
+
+
+def test_viewer_lists_and_memberships_agree_with_the_two_queries_they_replace():
+    from lists import selectors
+
+    member, other = UserFactory(), UserFactory()
+    zebra = CustomListFactory(owner=member, name="zebra reads")
+    apple = CustomListFactory(owner=member, name="Apple pie", is_public=False)
+    CustomListFactory(owner=other, name="Not mine")
+    on_two, on_none, elsewhere = BookFactory(), BookFactory(), BookFactory()
+    services.list_add_book(reading_list=zebra, book=on_two)
+    services.status_set(user=member, book=on_two, status="reading")
+    services.list_add_book(reading_list=apple, book=elsewhere)
+    services.list_add_book(
+        reading_list=ReadingList.objects.get(owner=other, kind=ListKind.FAVOURITES), book=on_two
+    )
+
+    lists, found = selectors.viewer_lists_and_memberships(
+        user=member, book_ids={on_two.pk, on_none.pk}
+    )
+    assert [rl.pk for rl in lists] == [rl.pk for rl in selectors.viewer_lists(user=member)]
+    assert [rl.name for rl in lists][-2:] == ["Apple pie", "zebra reads"]  # built-ins first
+    assert found == selectors.memberships(user=member, book_ids={on_two.pk, on_none.pk})
+    reading = ReadingList.objects.get(owner=member, kind=ListKind.READING)
+    assert found == {on_two.pk: {zebra.pk, reading.pk}, on_none.pk: set()}
+    # no books asked about: the lists alone
+    lists, found = selectors.viewer_lists_and_memberships(user=member, book_ids=set())
+    assert (len(lists), found) == (6, {})

@@ -100,10 +100,11 @@ def fill_like_counts(html: str) -> str:
 @register.inclusion_tag("reactions/_book_reviews.html", takes_context=True)
 def book_reviews(context, book):
     """The book's rating (from BookRating), its reviews paginated with `?reviews_page=`,
-    and the member's own review form: a constant number of queries."""
+    and the member's own review form: two queries (rating with own review, then the page
+    of reviews; a COUNT only when there is more than one page)."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    own = selectors.review_of(user=user, book=book)
+    rating, own = selectors.rating_and_review_of(book=book, user=user)
     initial = {"rating": own.rating, "text": own.text} if own else None
     page_obj = None
     if request is not None:
@@ -117,7 +118,7 @@ def book_reviews(context, book):
         "request": request,
         "user": user,
         "book": book,
-        "rating": selectors.book_rating(book=book),
+        "rating": rating,
         "own": own,
         "form": ReviewForm(initial=initial, auto_id="review_%s"),
         "page_obj": page_obj,

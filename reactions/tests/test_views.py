@@ -399,3 +399,25 @@ def _captured(client, url):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return ctx.captured_queries
+
+
+def test_rating_and_review_of_is_the_stored_rating_and_only_the_viewers_review():
+    from decimal import Decimal
+
+    from django.contrib.auth.models import AnonymousUser
+
+    from reactions import selectors
+
+    viewer, book = UserFactory(), BookFactory()
+    assert selectors.rating_and_review_of(book=book, user=viewer) == (None, None)
+    ReviewFactory(book=book, rating=5)  # someone else's
+    ReviewFactory(book=BookFactory(), user=viewer, rating=1)  # the viewer's, of another book
+    mine = ReviewFactory(book=book, user=viewer, rating=2, text="Line one\nline two")
+    book_rating_refresh(book.pk)
+
+    rating, own = selectors.rating_and_review_of(book=book, user=viewer)
+    assert (rating.count, rating.total, rating.average) == (2, 7, Decimal("3.50"))
+    assert rating.stars == "★★★★☆"
+    assert (own.pk, own.rating, own.text) == (mine.pk, 2, "Line one\nline two")
+    rating, own = selectors.rating_and_review_of(book=book, user=AnonymousUser())
+    assert rating.count == 2 and own is None
