@@ -486,18 +486,22 @@ def mark_dirty(
     """Note that the member's job must run (their basket may have changed; with
     `recompute`, a seed too, so their list must be recomputed), and send the job once
     this transaction commits — unless one is pending already, which will see this event's
-    changes too. One statement (INSERT … ON CONFLICT DO NOTHING on the member's row), a
-    second only to raise `recompute` on a row that lacks it: N events in the window cost
-    N inserts and send one job. Returns whether a job was sent. Runs under the member's
-    advisory lock (record / genre_membership), so it cannot interleave with the job
-    taking the row. `drop_book_id`: also delete the member's stored recommendation of
-    that book (on PostgreSQL in the same statement, a data-modifying CTE)."""
+    changes too. ONE statement: an INSERT of the member's row that, when the row is there,
+    only raises its `recompute` if asked and not yet raised (ON CONFLICT DO UPDATE …
+    WHERE). N events in the window cost N statements and send one job; the one case that
+    changes a pending row (a seed after a like, say) sends a second job, which finds the
+    row taken by the first and does nothing. Returns whether a job was sent. Runs under
+    the member's advisory lock (record / genre_membership), so it cannot interleave with
+    the job taking the row. `drop_book_id`: also delete the member's stored
+    recommendation of that book (on PostgreSQL in the same statement, a data-modifying
+    CTE)."""
     due = (now or timezone.now()) + dt.timedelta(seconds=conf.refresh_delay_seconds())
     table = connection.ops.quote_name(PendingRefresh._meta.db_table)
     # Identifiers from model metadata, quoted; values are parameters.
     sql = (
         f"INSERT INTO {table} (user_id, due_at, recompute) VALUES (%s, %s, %s) "  # noqa: S608
-        "ON CONFLICT (user_id) DO NOTHING"
+        "ON CONFLICT (user_id) DO UPDATE SET recompute = excluded.recompute "
+        f"WHERE excluded.recompute AND NOT {table}.recompute"
     )
     params: list = [user_id, due, recompute]
     if drop_book_id is not None and connection.vendor == "postgresql":
@@ -508,12 +512,10 @@ def mark_dirty(
         Recommendation.objects.filter(user_id=user_id, book_id=drop_book_id).delete()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        created = cursor.rowcount == 1
-    if created:
+        sent = cursor.rowcount == 1  # inserted, or its recompute raised
+    if sent:
         transaction.on_commit(lambda: send_refresh(user_id), robust=True)
-    elif recompute:
-        PendingRefresh.objects.filter(user_id=user_id, recompute=False).update(recompute=True)
-    return created
+    return sent
 
 
 def send_refresh(user_id: int) -> None:
