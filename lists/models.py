@@ -62,7 +62,7 @@ class ReadingList(models.Model):
         return self.kind in STATUS_KINDS
 
     def visible_to(self, user) -> bool:
-        return self.is_public or (user.is_authenticated and user.pk == self.owner_id)
+        return self.is_public or bool(user and user.is_authenticated and user.pk == self.owner_id)
 
 
 class ListItem(AtomicSaveMixin, models.Model):

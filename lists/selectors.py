@@ -4,9 +4,7 @@ their owner: every page goes through these."""
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
-
-from books.models import BookAuthor
+from django.db.models import Count, Q, QuerySet
 
 from .models import BUILTIN_KINDS, ImportJob, ListItem, ListKind, ReadingList
 
@@ -31,21 +29,16 @@ def lists_of_member(*, member, viewer) -> list[ReadingList]:
 
 
 def list_get(*, pk: int, viewer) -> ReadingList | None:
-    return lists_visible(viewer=viewer).select_related("owner").filter(pk=pk).first()
+    """The list if the viewer may see it (`ReadingList.visible_to`), with its owner."""
+    found = ReadingList.objects.select_related("owner").filter(pk=pk).first()
+    return found if found is not None and found.visible_to(viewer) else None
 
 
 def list_items(*, reading_list: ReadingList) -> QuerySet[ListItem]:
+    """The list's items in order with their books; the page's authors come after
+    pagination, in one query (`books.selectors.attach_credits`)."""
     return (
-        ListItem.objects.filter(list=reading_list)
-        .select_related("book")
-        .prefetch_related(
-            Prefetch(
-                "book__credits",
-                # by position only: BookAuthor's default order joins the books to sort
-                queryset=BookAuthor.objects.select_related("author").order_by("position"),
-            )
-        )
-        .order_by("position", "id")
+        ListItem.objects.filter(list=reading_list).select_related("book").order_by("position", "id")
     )
 
 

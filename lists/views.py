@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from books.models import Book
+from books.selectors import attach_credits
 from books.views import paginate
 
 from . import selectors, services
@@ -82,6 +83,7 @@ def list_detail(request, pk: int):
     page_obj = paginate(
         request, selectors.list_items(reading_list=reading_list), per_page=list_page_size()
     )
+    attach_credits([item.book for item in page_obj])
     is_owner = request.user.is_authenticated and request.user.pk == reading_list.owner_id
     return render(
         request,

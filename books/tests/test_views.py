@@ -421,3 +421,19 @@ def test_book_detail_of_a_bare_book_has_empty_lists_and_zero_counts():
     found = selectors.book_detail(pk=book.pk)
     assert (found.credit_list, found.genre_list) == ([], [])
     assert (found.posts_total, found.available_copies, found.latest_comparison_id) == (0, 0, None)
+
+
+def test_attach_credits_fills_each_book_of_a_page_in_one_query():
+    from books import selectors
+
+    sci = GenreFactory(name="Science")
+    one = BookFactory(authors=["Bea Late", "Al Early"], genres=[sci])
+    two, bare = BookFactory(authors=["Cy Solo"]), BookFactory(authors=[])
+    books = [Book.objects.get(pk=b.pk) for b in (one, two, bare)]
+    with CaptureQueriesContext(connection) as ctx:
+        selectors.attach_credits([*books, None])
+    assert len(ctx.captured_queries) == 1
+    assert [b.author_names for b in books] == ["Bea Late, Al Early", "Cy Solo", ""]
+    assert "genre_list" not in books[0].__dict__  # not asked for: read as before
+    selectors.attach_credits(books, genres=True)
+    assert [[g.name for g in b.genre_list] for b in books] == [["Science"], [], []]
