@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
@@ -37,22 +38,33 @@ def like_counts(*, post_ids) -> dict[int, int]:
     )
 
 
-def rating_and_review_of(*, book, user) -> tuple[BookRating | None, Review | None]:
-    """The book's stored `BookRating` (None before its first rating) and `review_of()`, in
-    ONE plain query, for the book page's reviews panel (the site's hottest page, where
-    compiling two ORM queries cost more than running them)."""
+@dataclass(frozen=True)
+class ReviewsHead:
+    """What the book page's reviews panel needs before its page of reviews."""
+
+    rating: BookRating | None  # the stored aggregate; None before the first rating
+    own: Review | None  # the viewer's review of the book
+    any_reviews: bool  # whether the book has a review at all (read from the reviews)
+
+
+def reviews_head(*, book, user) -> ReviewsHead:
+    """The book's stored `BookRating`, `review_of()` and whether it has any review, in
+    ONE plain query: the book page is the site's hottest, compiling these as ORM queries
+    cost more than running them, and most books have no review, so the page of reviews
+    (the panel's costliest query) is then not read at all."""
     quote = connection.ops.quote_name
     ratings, reviews = quote(BookRating._meta.db_table), quote(Review._meta.db_table)
     user_id = user.pk if user is not None and user.is_authenticated else None
     # Only table names from the models' metadata are formatted in; values are parameters.
     sql = f"""
-        SELECT br.count, br.total, br.average, r.id, r.user_id, r.rating, r.text
+        SELECT br.count, br.total, br.average, r.id, r.user_id, r.rating, r.text,
+          EXISTS (SELECT 1 FROM {reviews} WHERE book_id = b.book_id)
         FROM (SELECT CAST(%s AS BIGINT) AS book_id) b
         LEFT JOIN {ratings} br ON br.book_id = b.book_id
         LEFT JOIN {reviews} r ON r.book_id = b.book_id AND r.user_id = %s"""  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [book.pk, user_id])
-        count, total, average, review_id, review_user, stars, text = cursor.fetchone()
+        count, total, average, review_id, review_user, stars, text, any_ = cursor.fetchone()
     rating = own = None
     if count is not None:
         if average is not None and not isinstance(average, Decimal):  # SQLite: a float
@@ -68,7 +80,7 @@ def rating_and_review_of(*, book, user) -> tuple[BookRating | None, Review | Non
             ["id", "book_id", "user_id", "rating", "text"],
             [review_id, book.pk, review_user, stars, text],
         )
-    return rating, own
+    return ReviewsHead(rating=rating, own=own, any_reviews=bool(any_))
 
 
 def reviews_for_book(*, book) -> QuerySet[Review]:

@@ -206,13 +206,13 @@ def many_posts():
     # Cards prefetch the book's genres (placeholder cover colour); book: the book (with
     # its catalogue details), its post counts with its latest comparison id, its authors
     # with its genres, the page of posts, the public lists it is on (count and first
-    # five in one), + the rating with the viewer's review and the page of reviews
-    # (reactions); post: + the like count; profile: + the
-    # member's reading lists (lists/_member_lists.html) and the exchange counts (one
-    # aggregate query); genre: + 5 for discovery's community panel (discovery/selectors.py;
+    # five in one), + the rating with the viewer's review and whether there is any (the
+    # book has none, so no page of reviews is read: reactions); post: + the like count;
+    # profile: + the member's reading lists (lists/_member_lists.html) and the exchange
+    # counts (one aggregate query); genre: + 5 for discovery's community panel (discovery/selectors.py;
     # its top reviewers are cached for a minute, so a warm page makes 4); every page of
     # cards (home, genre, profile, search, post's similar posts): + 1 for their like counts
-    [("home", 7), ("genre", 11), ("book", 7), ("profile", 9), ("search", 4), ("post", 8)],
+    [("home", 7), ("genre", 11), ("book", 6), ("profile", 9), ("search", 4), ("post", 8)],
 )
 def test_pages_use_a_constant_number_of_queries(
     client, settings, many_posts, django_assert_max_num_queries, name, expected
@@ -239,9 +239,10 @@ def test_pages_use_a_constant_number_of_queries(
 def test_signed_in_book_page_adds_only_session_member_bell_and_their_lists(
     client, many_posts, django_assert_num_queries
 ):
-    """The site's hottest page, signed in: the 7 queries above + the session, the member,
-    their unread count (the bell; cached, so a warm page skips it), and their lists with
-    which of them hold the book (one query, lists_tags)."""
+    """The site's hottest page, signed in: the 6 queries above + the page of reviews (the
+    book has one now) + the session, the member, their unread count (the bell; cached, so
+    a warm page skips it), and their lists with which of them hold the book (one query,
+    lists_tags)."""
     from reactions.tests.factories import ReviewFactory
 
     member = UserFactory()

@@ -100,17 +100,20 @@ def fill_like_counts(html: str) -> str:
 @register.inclusion_tag("reactions/_book_reviews.html", takes_context=True)
 def book_reviews(context, book):
     """The book's rating (from BookRating), its reviews paginated with `?reviews_page=`,
-    and the member's own review form: two queries (rating with own review, then the page
-    of reviews; a COUNT only when there is more than one page)."""
+    and the member's own review form: one query (`selectors.reviews_head`), then, for a
+    book with reviews, the page of them (and a COUNT only when there is more than one
+    page)."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    rating, own = selectors.rating_and_review_of(book=book, user=user)
+    head = selectors.reviews_head(book=book, user=user)
+    rating, own = head.rating, head.own
     initial = {"rating": own.rating, "text": own.text} if own else None
     page_obj = None
     if request is not None:
+        reviews = selectors.reviews_for_book(book=book)
         page_obj = paginate(
             request,
-            selectors.reviews_for_book(book=book),
+            reviews if head.any_reviews else reviews.none(),  # none(): no query at all
             param="reviews_page",
             per_page=settings.REACTIONS_REVIEWS_PAGE_SIZE,
         )

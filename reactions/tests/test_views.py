@@ -401,7 +401,7 @@ def _captured(client, url):
     return ctx.captured_queries
 
 
-def test_rating_and_review_of_is_the_stored_rating_and_only_the_viewers_review():
+def test_reviews_head_is_the_stored_rating_the_viewers_review_and_whether_any_exist():
     from decimal import Decimal
 
     from django.contrib.auth.models import AnonymousUser
@@ -409,15 +409,31 @@ def test_rating_and_review_of_is_the_stored_rating_and_only_the_viewers_review()
     from reactions import selectors
 
     viewer, book = UserFactory(), BookFactory()
-    assert selectors.rating_and_review_of(book=book, user=viewer) == (None, None)
+    head = selectors.reviews_head(book=book, user=viewer)
+    assert (head.rating, head.own, head.any_reviews) == (None, None, False)
     ReviewFactory(book=book, rating=5)  # someone else's
+    head = selectors.reviews_head(book=book, user=viewer)  # not counted yet: still shown
+    assert (head.rating, head.own, head.any_reviews) == (None, None, True)
     ReviewFactory(book=BookFactory(), user=viewer, rating=1)  # the viewer's, of another book
     mine = ReviewFactory(book=book, user=viewer, rating=2, text="Line one\nline two")
     book_rating_refresh(book.pk)
 
-    rating, own = selectors.rating_and_review_of(book=book, user=viewer)
+    head = selectors.reviews_head(book=book, user=viewer)
+    rating, own = head.rating, head.own
     assert (rating.count, rating.total, rating.average) == (2, 7, Decimal("3.50"))
     assert rating.stars == "★★★★☆"
     assert (own.pk, own.rating, own.text) == (mine.pk, 2, "Line one\nline two")
-    rating, own = selectors.rating_and_review_of(book=book, user=AnonymousUser())
-    assert rating.count == 2 and own is None
+    head = selectors.reviews_head(book=book, user=AnonymousUser())
+    assert head.rating.count == 2 and head.own is None and head.any_reviews
+
+
+def test_a_book_without_reviews_reads_no_page_of_them_and_says_so(client):
+    book = BookFactory()
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(book.get_absolute_url()).content.decode()
+    assert "No reviews yet." in body and "No ratings yet." in body
+    # the panel's one query is reviews_head's; no page of reviews is read
+    assert not [q for q in ctx.captured_queries if '"reactions_review"."text"' in q["sql"]]
+    ReviewFactory(book=book, text="Counted or not, it shows at once.")  # no consumer run
+    body = client.get(book.get_absolute_url()).content.decode()
+    assert "Counted or not, it shows at once." in body and "No reviews yet." not in body
