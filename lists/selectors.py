@@ -42,11 +42,6 @@ def list_items(*, reading_list: ReadingList) -> QuerySet[ListItem]:
     )
 
 
-def viewer_lists(*, user) -> list[ReadingList]:
-    """The member's own lists for the add-to-list buttons."""
-    return _sorted(ReadingList.objects.filter(owner_id=user.pk))
-
-
 def memberships(*, user, book_ids) -> dict[int, set[int]]:
     """book id → ids of the member's lists it is on."""
     found: dict[int, set[int]] = {book_id: set() for book_id in book_ids}
@@ -63,10 +58,10 @@ def memberships(*, user, book_ids) -> dict[int, set[int]]:
 def viewer_lists_and_memberships(
     *, user, book_ids
 ) -> tuple[list[ReadingList], dict[int, set[int]]]:
-    """`viewer_lists()` and `memberships()` in ONE plain query, for the first list buttons
-    of a page: the member's lists, each joined to its items among `book_ids`. The buttons
-    are on the hottest pages (book, post, search), where the ORM's compiling of two
-    queries cost more than running them."""
+    """The member's own lists for the buttons (built-ins first, then by name) and
+    `memberships()`, in ONE plain query: each list joined to its items among `book_ids`.
+    The buttons are on the hottest pages (book, post, search), where the ORM's compiling
+    of two queries cost more than running them."""
     found: dict[int, set[int]] = {book_id: set() for book_id in book_ids}
     quote = connection.ops.quote_name
     lists, items = quote(ReadingList._meta.db_table), quote(ListItem._meta.db_table)
