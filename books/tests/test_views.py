@@ -209,9 +209,10 @@ def many_posts():
     # five in one), + the rating with the viewer's review and whether there is any (the
     # book has none, so no page of reviews is read: reactions); post: + the like count;
     # profile: + the member's reading lists (lists/_member_lists.html) and the exchange
-    # counts (one aggregate query); genre: + 5 for discovery's community panel (discovery/selectors.py;
-    # its top reviewers are cached for a minute, so a warm page makes 4); every page of
-    # cards (home, genre, profile, search, post's similar posts): + 1 for their like counts
+    # counts (one aggregate query); genre: + 5 for discovery's community panel
+    # (discovery/selectors.py; its top reviewers are cached for a minute, so a warm page
+    # makes 4); every page of cards (home, genre, profile, search, post's similar
+    # posts): + 1 for their like counts
     [("home", 7), ("genre", 11), ("book", 6), ("profile", 9), ("search", 4), ("post", 8)],
 )
 def test_pages_use_a_constant_number_of_queries(
